@@ -1,0 +1,289 @@
+// Package builtins is the contract between the engine and the JavaScript library that rule authors
+// reach by bare name. Each JS module (global functions, console, Finance, ...) lives in its own
+// subpackage and implements Module; the engine installs every module once per pooled runtime and then
+// points the runtime's Host at the running execution (Exec) before each call.
+//
+// Builtins never import the engine. They read everything execution-specific (the clock, culture,
+// time zone, diagnostics sink) from Host.Exec() at call time, so one installed runtime serves any
+// number of executions without keeping state in JS.
+package builtins
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Module is one JS module: it defines globals on a fresh runtime and describes them for editors.
+type Module interface {
+	// Name is the module's name as rule authors know it ("global", "console", "Finance").
+	Name() string
+	// Install defines the module's globals on h.VM. It runs once per runtime, before the runtime's
+	// intrinsics are frozen, so it may also extend prototypes (Array.prototype, Date.prototype).
+	Install(h *Host) error
+	// Typings is the TypeScript declaration text for everything Install defines.
+	Typings() string
+}
+
+// LogLevel filters console output into diagnostics.
+type LogLevel int
+
+// Log levels, from most to least verbose. LogNone (the default) keeps nothing.
+const (
+	LogNone LogLevel = iota
+	LogInfo
+	LogWarning
+	LogError
+)
+
+// ParseLogLevel reads "none", "info", "warning" (or "warn") and "error".
+func ParseLogLevel(s string) (LogLevel, error) {
+	switch s {
+	case "", "none":
+		return LogNone, nil
+	case "info", "log", "debug":
+		return LogInfo, nil
+	case "warning", "warn":
+		return LogWarning, nil
+	case "error":
+		return LogError, nil
+	}
+	return LogNone, fmt.Errorf("unknown log level %q: use none, info, warning or error", s)
+}
+
+func (l LogLevel) String() string {
+	switch l {
+	case LogInfo:
+		return "info"
+	case LogWarning:
+		return "warning"
+	case LogError:
+		return "error"
+	}
+	return "none"
+}
+
+// Keeps reports whether a console call of the given level passes this filter.
+func (l LogLevel) Keeps(level LogLevel) bool { return l != LogNone && level >= l }
+
+// MaxDiagnostics is how many console lines an execution keeps (the last ones).
+const MaxDiagnostics = 100
+
+// Diagnostic is one console line.
+type Diagnostic struct {
+	T         int64  `json:"t"`    // execution clock, Unix milliseconds
+	Type      string `json:"type"` // log, info, warn, error
+	Arguments []any  `json:"arguments"`
+}
+
+// RulesetInfo names the ruleset being executed.
+type RulesetInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Exec is the state of one execution that builtins may read or append to.
+type Exec struct {
+	Context  context.Context
+	Now      time.Time      // the execution clock: TODAY(), NOW(), new Date(), Date.now()
+	Location *time.Location // the ruleset's time zone
+	Culture  string         // execution culture, else the ruleset's, else ""
+	Ruleset  RulesetInfo
+	LogLevel LogLevel
+
+	// Getenv resolves environment variables of the configured environment (System.env, `env:` constants).
+	Getenv func(name string) (string, bool)
+
+	diagnostics []Diagnostic // ring buffer of the last MaxDiagnostics lines
+	dropped     int
+}
+
+// Log records a console line if the execution's log level keeps it.
+func (e *Exec) Log(level LogLevel, typ string, args []any) {
+	if !e.LogLevel.Keeps(level) {
+		return
+	}
+	d := Diagnostic{T: e.Now.UnixMilli(), Type: typ, Arguments: args}
+	if len(e.diagnostics) < MaxDiagnostics {
+		e.diagnostics = append(e.diagnostics, d)
+		return
+	}
+	e.diagnostics[e.dropped%MaxDiagnostics] = d
+	e.dropped++
+}
+
+// Diagnostics returns the kept console lines, oldest first.
+func (e *Exec) Diagnostics() []Diagnostic {
+	if e.dropped == 0 {
+		return e.diagnostics
+	}
+	start := e.dropped % MaxDiagnostics
+	out := make([]Diagnostic, 0, len(e.diagnostics))
+	out = append(out, e.diagnostics[start:]...)
+	return append(out, e.diagnostics[:start]...)
+}
+
+// Loc is the execution's time zone (UTC when none is set).
+func (e *Exec) Loc() *time.Location {
+	if e.Location == nil {
+		return time.UTC
+	}
+	return e.Location
+}
+
+// Today is the execution date: midnight of Now in the execution's zone.
+func (e *Exec) Today() time.Time {
+	loc := e.Loc()
+	y, m, d := e.Now.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// Host is one runtime as modules see it.
+type Host struct {
+	VM   *goja.Runtime
+	exec *Exec
+
+	dateCtor       goja.Value
+	rangeErrorCtor goja.Value
+	errorCtor      goja.Value
+}
+
+// NewHost wraps a fresh runtime. The runtime's clock reads the current execution's Now.
+func NewHost(vm *goja.Runtime) *Host {
+	// Capture the intrinsic constructors now: a ruleset may shadow the globals later
+	// (`function RangeError() {}` at top level), and builtins must still throw real errors.
+	h := &Host{VM: vm, dateCtor: vm.Get("Date"), rangeErrorCtor: vm.Get("RangeError"), errorCtor: vm.Get("Error")}
+	vm.SetTimeSource(func() time.Time {
+		if h.exec == nil {
+			return time.Now()
+		}
+		return h.exec.Now
+	})
+	return h
+}
+
+// Exec is the running execution. Between executions it is nil; builtins are only called during one.
+func (h *Host) Exec() *Exec { return h.exec }
+
+// SetExec points the host at an execution (nil when it ends). Only the engine calls it.
+func (h *Host) SetExec(e *Exec) { h.exec = e }
+
+// MustExec is the running execution; outside one (e.g. a builtin called while a ruleset program
+// is being loaded) it throws a JS Error naming fn instead of dereferencing nil.
+func (h *Host) MustExec(fn string) *Exec {
+	if h.exec == nil {
+		h.Error(fn, "no execution is running (call it from a rule, not while the ruleset loads)")
+	}
+	return h.exec
+}
+
+// Func makes a JS function named name from fn. A Go panic inside fn becomes a JS Error naming the
+// function instead of crashing the host; JS exceptions thrown by fn (TypeError, ...) pass through.
+func (h *Host) Func(name string, fn func(call goja.FunctionCall) goja.Value) goja.Value {
+	vm := h.VM
+	f := vm.ToValue(func(call goja.FunctionCall) (ret goja.Value) {
+		defer func() {
+			if r := recover(); r != nil {
+				if isJSPanic(r) {
+					panic(r)
+				}
+				panic(vm.NewGoError(fmt.Errorf("%s: internal error: %v", name, r)))
+			}
+		}()
+		return fn(call)
+	})
+	// Give the function its JS name so stack traces and typeof checks read well.
+	_ = f.(*goja.Object).DefineDataProperty("name", vm.ToValue(name), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	return f
+}
+
+// isJSPanic reports whether a recovered value is goja's own way of throwing (a JS exception or an
+// interrupt) rather than a Go bug. Besides the exported types, goja throws from its public API
+// with unexported types (typeError, rangeError, ... e.g. ToFloat on a BigInt): anything defined in
+// the goja package counts as goja's, so it keeps its JS meaning (a TypeError stays a TypeError) and
+// uncatchable interrupts are never turned into catchable errors.
+func isJSPanic(r any) bool {
+	switch r.(type) {
+	case *goja.Exception, *goja.InterruptedError, *goja.StackOverflowError, goja.Value:
+		return true
+	}
+	t := reflect.TypeOf(r)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && t.PkgPath() == gojaPkgPath
+}
+
+var gojaPkgPath = reflect.TypeOf(goja.Exception{}).PkgPath()
+
+// SetGlobal defines a global (non-enumerable, read-only once the runtime is frozen).
+func (h *Host) SetGlobal(name string, v any) error {
+	return h.VM.Set(name, v)
+}
+
+// Namespace creates an empty global object `name` and returns it for the module to fill.
+func (h *Host) Namespace(name string) (*goja.Object, error) {
+	o := h.VM.NewObject()
+	return o, h.VM.Set(name, o)
+}
+
+// TypeError throws a JS TypeError whose message starts with the function name.
+func (h *Host) TypeError(fn, format string, args ...any) {
+	// NewTypeError treats its first argument as a format: pass the message as an argument, or a
+	// "%" in it (a rule author's string quoted in the message) would be mangled.
+	panic(h.VM.NewTypeError("%s", fn+": "+fmt.Sprintf(format, args...)))
+}
+
+// RangeError throws a JS RangeError whose message starts with the function name.
+func (h *Host) RangeError(fn, format string, args ...any) {
+	h.throw(h.rangeErrorCtor, fn+": "+fmt.Sprintf(format, args...))
+}
+
+// Error throws a plain JS Error whose message starts with the function name (for failures that
+// are neither a wrong type nor out of range, e.g. a builtin called outside an execution).
+func (h *Host) Error(fn, format string, args ...any) {
+	h.throw(h.errorCtor, fn+": "+fmt.Sprintf(format, args...))
+}
+
+// throw constructs an error with the intrinsic ctor (captured in NewHost, so a ruleset that
+// shadows the global cannot break it) and throws it.
+func (h *Host) throw(ctor goja.Value, msg string) {
+	obj, err := h.VM.New(ctor, h.VM.ToValue(msg))
+	if err != nil {
+		panic(h.VM.NewGoError(err))
+	}
+	panic(obj)
+}
+
+// NewDate makes a JS Date for t.
+func (h *Host) NewDate(t time.Time) goja.Value {
+	obj, err := h.VM.New(h.dateCtor, h.VM.ToValue(t.UnixMilli()))
+	if err != nil {
+		panic(h.VM.NewGoError(err))
+	}
+	return obj
+}
+
+// ToTime reads a valid JS Date as a UTC time. It reports false for anything else, including an
+// invalid Date (new Date("x")); use DateOf to tell "not a Date" from "an invalid Date".
+func ToTime(v goja.Value) (time.Time, bool) {
+	t, isDate, valid := DateOf(v)
+	return t, isDate && valid
+}
+
+// DateOf reads a JS Date: isDate reports whether v is a Date object at all, valid whether it holds
+// a time (false for Invalid Date). The time is in UTC; convert it with In(exec.Loc()).
+func DateOf(v goja.Value) (t time.Time, isDate, valid bool) {
+	o, ok := v.(*goja.Object)
+	if !ok || o.ClassName() != "Date" {
+		return time.Time{}, false, false
+	}
+	t, valid = o.Export().(time.Time)
+	if !valid {
+		return time.Time{}, true, false
+	}
+	return t.UTC(), true, true
+}

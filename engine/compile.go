@@ -1,0 +1,465 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/dop251/goja"
+	"github.com/kubusdev/kubus/rulesets"
+)
+
+// The generated program is one JS function, compiled once per ruleset version and run once per pooled
+// runtime. Its closure holds the ruleset's scope:
+//
+//   - inputs are `let` bindings, reassigned at the start of every execution;
+//   - constants, tables, functions and entity classes are `const` bindings to values hardened (deeply
+//     frozen) when the runtime is set up, so no execution can change what the next one sees;
+//   - rules are accessor properties on the (frozen) global object: reading a rule's bare name runs the
+//     rule at most once per execution and memoises its value, which is what makes rules lazy without
+//     rewriting the author's code.
+//
+// The function returns `run`, the single Go→JS call made per execution. Every author snippet starts
+// on a line of its own, so a position in the generated program maps back to the author's file through
+// the snippet table.
+
+// snippet records where one piece of author code stands in the generated program.
+type snippet struct {
+	line    int // generated line of the snippet's first body line
+	lines   int // number of lines of the body
+	code    *rulesets.Code
+	kind    string // rule, function, calculated, alert, message
+	name    string // Rule name, Function name, Entity.Property, Alert name
+	library string // the library ruleset it came from, "" for the ruleset itself
+}
+
+// compiled is the generated program and what the engine needs to read its results.
+type compiled struct {
+	program  *goja.Program
+	source   string
+	snippets []snippet
+
+	inputs    []*rulesets.Input
+	rules     []*rulesets.Rule
+	outRules  []int // indexes into rules of the output rules, in declared order
+	alerts    []*rulesets.Alert
+	constants []*rulesets.Constant
+	tables    []*rulesets.Table
+	entities  map[string]*rulesets.Entity
+	reads     [][]string // per rule: the ruleset names it references (explain)
+}
+
+// programName is the source name goja gives the generated program; stack frames carry it.
+const programName = "kubus:ruleset"
+
+type gen struct {
+	b        strings.Builder
+	line     int // current line (1-based) of the next write
+	snippets []snippet
+}
+
+func (g *gen) w(s string) {
+	g.b.WriteString(s)
+	g.line += strings.Count(s, "\n")
+}
+
+func (g *gen) wf(format string, args ...any) { g.w(fmt.Sprintf(format, args...)) }
+
+// body writes an author snippet as the body of the function whose header was just written (the header
+// must end with a newline), then closes it with `closing`.
+func (g *gen) body(c *rulesets.Code, kind, name, library, closing string) {
+	g.snippets = append(g.snippets, snippet{line: g.line, lines: strings.Count(c.Body, "\n") + 1, code: c, kind: kind, name: name, library: library})
+	g.w(c.Body)
+	g.w("\n" + closing)
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// compile generates and compiles the program for a validated ruleset. libs are the library rulesets
+// named in `uses`, whose constants, tables and functions join the scope.
+func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) {
+	c := &compiled{inputs: rs.Inputs, rules: rs.Rules, alerts: rs.Alerts, entities: map[string]*rulesets.Entity{}}
+	g := &gen{line: 1}
+	g.w("(function (__k) {\n\"use strict\";\n")
+
+	// Names already in scope, to refuse a library that brings a name the ruleset also declares.
+	declared := map[string]string{}
+	declare := func(name, what string) error {
+		if prev, ok := declared[name]; ok {
+			return fmt.Errorf("%s %s clashes with %s of the same name", what, name, prev)
+		}
+		declared[name] = what
+		return nil
+	}
+
+	type part struct {
+		rs   *rulesets.Ruleset
+		from string
+	}
+	parts := []part{}
+	for _, l := range libs {
+		parts = append(parts, part{l, l.Name})
+	}
+	parts = append(parts, part{rs, ""})
+
+	// Inputs: let bindings reassigned by run().
+	if len(rs.Inputs) > 0 {
+		names := make([]string, len(rs.Inputs))
+		for i, in := range rs.Inputs {
+			if err := declare(in.Name, "input"); err != nil {
+				return nil, err
+			}
+			names[i] = in.Name + " = null"
+		}
+		g.wf("let %s;\n", strings.Join(names, ", "))
+	}
+
+	// Constants and tables come from Go (already converted); the closure only binds them.
+	for _, p := range parts {
+		for _, k := range p.rs.Constants {
+			if err := declare(k.Name, "constant"); err != nil {
+				return nil, libErr(p.from, err)
+			}
+			g.wf("const %s = __k.constants[%d];\n", k.Name, len(c.constants))
+			c.constants = append(c.constants, k)
+		}
+		for _, t := range p.rs.Tables {
+			if err := declare(t.Name, "table"); err != nil {
+				return nil, libErr(p.from, err)
+			}
+			g.wf("const %s = __k.tables[%d];\n", t.Name, len(c.tables))
+			c.tables = append(c.tables, t)
+		}
+	}
+
+	// Entity classes: declared properties are copied from the constructor argument (with defaults);
+	// calculated properties are getters evaluated in the scope of the instance's properties.
+	var entityNames []string
+	for _, e := range rs.Entities {
+		if err := declare(e.Name, "entity"); err != nil {
+			return nil, err
+		}
+		c.entities[e.Name] = e
+		entityNames = append(entityNames, e.Name)
+		calc := make([]string, len(e.Calculated))
+		for i, cp := range e.Calculated {
+			calc[i] = jsString(cp.Name)
+		}
+		g.wf("const __calc_%s = new Set([%s]);\n", e.Name, strings.Join(calc, ", "))
+		g.wf("const %s = (class %s {\nconstructor(p) {\nif (p !== undefined && p !== null) for (const k of Object.keys(p)) if (!__calc_%s.has(k)) this[k] = p[k];\n", e.Name, e.Name, e.Name)
+		for i, p := range e.Properties {
+			def := "null"
+			if p.HasDefault {
+				def = fmt.Sprintf("__k.defaults[%s][%d]", jsString(e.Name), i)
+			}
+			g.wf("if (this.%s === undefined) this.%s = %s;\n", p.Name, p.Name, def)
+		}
+		g.w("}\n")
+		members := map[string]bool{}
+		for _, p := range e.Properties {
+			members[p.Name] = true
+		}
+		for _, cp := range e.Calculated {
+			members[cp.Name] = true
+		}
+		for _, cp := range e.Calculated {
+			var locals []string
+			for _, r := range cp.Code.Refs {
+				if members[r] && r != cp.Name {
+					locals = append(locals, fmt.Sprintf("%s = this.%s", r, r))
+				}
+			}
+			g.wf("get %s() {", cp.Name)
+			if len(locals) > 0 {
+				g.wf(" const %s;", strings.Join(locals, ", "))
+			}
+			g.w("\n")
+			g.body(&cp.Code, "calculated", e.Name+"."+cp.Name, "", "}\n")
+		}
+		g.w("});\n")
+	}
+
+	// Functions: const bindings, so an execution cannot replace one for the next.
+	var funcNames []string
+	for _, p := range parts {
+		for _, f := range p.rs.Functions {
+			if err := declare(f.Name, "function"); err != nil {
+				return nil, libErr(p.from, err)
+			}
+			funcNames = append(funcNames, f.Name)
+			params := make([]string, len(f.Params))
+			for i, pa := range f.Params {
+				params[i] = pa.Name
+			}
+			g.wf("const %s = function %s(%s) {\n", f.Name, f.Name, strings.Join(params, ", "))
+			g.body(&f.Code, "function", f.Name, p.from, "};\n")
+		}
+	}
+
+	// Rules.
+	g.w("const __rules = [\n")
+	for _, r := range rs.Rules {
+		if err := declare(r.Name, "rule"); err != nil {
+			return nil, err
+		}
+		g.wf("function __rule_%s() {\n", r.Name)
+		g.body(&r.Code, "rule", r.Name, "", "},\n")
+	}
+	g.w("];\n")
+	g.w("const __checks = [\n")
+	for i, r := range rs.Rules {
+		g.wf("%s,\n", typeCheck(r.Type, i))
+	}
+	g.w("];\n")
+	g.w("const __ruleNames = [")
+	for i, r := range rs.Rules {
+		if i > 0 {
+			g.w(", ")
+		}
+		g.w(jsString(r.Name))
+		if r.Output {
+			c.outRules = append(c.outRules, i)
+		}
+	}
+	g.w("];\n")
+
+	// Alerts: a `when` function and a message function each.
+	g.w("const __when = [\n")
+	for _, a := range rs.Alerts {
+		g.wf("function __when_%s() {\n", a.Name)
+		g.body(&a.When, "alert", a.Name, "", "},\n")
+	}
+	g.w("];\nconst __message = [\n")
+	for _, a := range rs.Alerts {
+		g.wf("function __message_%s() {\n", a.Name)
+		g.body(&a.Message, "message", a.Name, "", "},\n")
+	}
+	g.w("];\nconst __alertNames = [")
+	for i, a := range rs.Alerts {
+		if i > 0 {
+			g.w(", ")
+		}
+		g.w(jsString(a.Name))
+	}
+	g.w("];\n")
+
+	// Hand the closure's shared values to the host to harden, then define the rule accessors.
+	g.w("__k.harden([")
+	for i, n := range append(append(entityNames, funcNames...), "__rules", "__checks", "__when", "__message") {
+		if i > 0 {
+			g.w(", ")
+		}
+		g.w(n)
+	}
+	g.w("]);\n")
+	g.w("const __classes = {")
+	for i, n := range entityNames {
+		if i > 0 {
+			g.w(", ")
+		}
+		g.wf("%s: %s", n, n)
+	}
+	g.w("};\n")
+	params, assign := "", ""
+	for i, in := range rs.Inputs {
+		params += fmt.Sprintf(", __a%d", i)
+		assign += fmt.Sprintf("%s = __a%d; ", in.Name, i)
+	}
+	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign).Replace(runtimeJS))
+	g.w("\n})")
+
+	src := g.b.String()
+	prog, err := goja.Compile(programName, src, true)
+	if err != nil {
+		// The loader has parsed every snippet already, so this is a bug in the generator or an
+		// interaction between snippets (e.g. a body that closes the function early).
+		return nil, fmt.Errorf("compiling the generated program: %w", mapSyntaxError(err, g.snippets))
+	}
+	c.program, c.source, c.snippets = prog, src, g.snippets
+
+	ruleNames := map[string]bool{}
+	scopeNames := map[string]bool{}
+	for _, in := range rs.Inputs {
+		scopeNames[in.Name] = true
+	}
+	for _, k := range c.constants {
+		scopeNames[k.Name] = true
+	}
+	for _, t := range c.tables {
+		scopeNames[t.Name] = true
+	}
+	for _, r := range rs.Rules {
+		ruleNames[r.Name] = true
+		scopeNames[r.Name] = true
+	}
+	c.reads = make([][]string, len(rs.Rules))
+	for i, r := range rs.Rules {
+		for _, ref := range r.Code.Refs {
+			if scopeNames[ref] {
+				c.reads[i] = append(c.reads[i], ref)
+			}
+		}
+	}
+	sort.SliceStable(c.snippets, func(i, j int) bool { return c.snippets[i].line < c.snippets[j].line })
+	return c, nil
+}
+
+func libErr(lib string, err error) error {
+	if lib == "" {
+		return err
+	}
+	return fmt.Errorf("library %s: %w", lib, err)
+}
+
+// typeCheck is the JS expression of a function that checks rule i's value against its declared type.
+// null and undefined are accepted for every type: a rule may have no value.
+func typeCheck(t *rulesets.Type, i int) string {
+	if t == nil || t.Name == rulesets.TypeAny || t.Name == "" {
+		return "null"
+	}
+	var cond string
+	switch t.Name {
+	case rulesets.TypeNumber:
+		cond = `typeof v === "number" && isFinite(v)`
+	case rulesets.TypeBoolean:
+		cond = `typeof v === "boolean"`
+	case rulesets.TypeString:
+		cond = `typeof v === "string"`
+	case rulesets.TypeDate:
+		cond = `v instanceof Date && !isNaN(v.getTime())`
+	case rulesets.TypeEnum:
+		vals := make([]string, len(t.Values))
+		for j, s := range t.Values {
+			vals[j] = jsString(s)
+		}
+		cond = fmt.Sprintf(`[%s].includes(v)`, strings.Join(vals, ", "))
+	case rulesets.TypeArray:
+		cond = `Array.isArray(v)`
+	default: // entity
+		cond = `typeof v === "object" && !Array.isArray(v)`
+	}
+	return fmt.Sprintf(`function (v) { if (v === undefined || v === null || (%s)) return v; __badType(%d, %s, v); }`, cond, i, jsString(t.String()))
+}
+
+// runtimeJS is the part of the program that is the same for every ruleset: memoised rule access and
+// the run function. It sits at the end of the factory, so it sees the ruleset's bindings.
+const runtimeJS = `
+const __n = __rules.length;
+const __state = new Array(__n).fill(0);   // 0 not yet, 1 evaluating, 2 done, 3 failed
+const __value = new Array(__n).fill(undefined);
+const __S = { cur: "", explain: null };
+const __hr = __k.hr;
+function __badType(i, want, v) {
+  let got = v instanceof Date ? "an invalid date" : Array.isArray(v) ? "an array" : typeof v;
+  if (typeof v === "number") got = String(v);
+  else if (typeof v === "string") got = "string " + JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
+  throw new TypeError("rule " + __ruleNames[i] + " must be " + (want === "array" ? "an array" : want === "any" ? "a value" : (/^[aeiou]/.test(want) ? "an " : "a ") + want) + ", got " + got);
+}
+function __get(i) {
+  switch (__state[i]) {
+    case 2: return __value[i];
+    case 1: throw new ReferenceError("reference cycle: rule " + __ruleNames[i] + " reads itself while it is being evaluated");
+    case 3: throw new Error("rule " + __ruleNames[i] + " failed earlier in this execution");
+  }
+  __state[i] = 1;
+  const prev = __S.cur;
+  __S.cur = __ruleNames[i];
+  const ex = __S.explain;
+  const t0 = ex === null ? 0 : __hr();
+  let v, ok = false;
+  try {
+    v = __rules[i]();
+    const chk = __checks[i];
+    if (chk !== null) v = chk(v);
+    ok = true;
+  } finally {
+    if (!ok) __state[i] = 3;
+  }
+  __S.cur = prev;
+  __value[i] = v;
+  __state[i] = 2;
+  if (ex !== null) ex.push(i, v, __hr() - t0);
+  return v;
+}
+for (let i = 0; i < __n; i++) {
+  Object.defineProperty(globalThis, __ruleNames[i], { get: function () { return __get(i); }, enumerable: true, configurable: false });
+}
+return {
+  state: __S,
+  classes: __classes,
+  run: function (explain/*PARAMS*/) {
+    __state.fill(0);
+    __value.fill(undefined);
+    __S.cur = "";
+    __S.explain = explain ? [] : null;
+    /*ASSIGN*/
+    const out = __k.outRules.map(__get);
+    const alerts = [];
+    for (let j = 0; j < __when.length; j++) {
+      __S.cur = "alert " + __alertNames[j];
+      if (__when[j]()) alerts.push(j, String(__message[j]()));
+    }
+    __S.cur = "";
+    out.push(alerts, __S.explain);
+    return out;
+  },
+};`
+
+// mapSyntaxError turns a goja compile error on the generated program into the author's position.
+func mapSyntaxError(err error, snippets []snippet) error {
+	var ce *goja.CompilerSyntaxError
+	if e, ok := err.(*goja.CompilerSyntaxError); ok {
+		ce = e
+	}
+	if ce == nil || ce.File == nil {
+		return err
+	}
+	pos := ce.File.Position(ce.Offset)
+	if sn := findSnippet(snippets, pos.Line); sn != nil {
+		return fmt.Errorf("%s: %s", authorPos(sn, pos.Line, pos.Column), ce.Message)
+	}
+	return err
+}
+
+// findSnippet finds the snippet covering a generated line.
+func findSnippet(snippets []snippet, line int) *snippet {
+	i := sort.Search(len(snippets), func(i int) bool { return snippets[i].line > line }) - 1
+	if i < 0 {
+		return nil
+	}
+	sn := &snippets[i]
+	if line >= sn.line+sn.lines {
+		return nil
+	}
+	return sn
+}
+
+// authorPos is the author's file position of a generated line and column inside a snippet.
+func authorPos(sn *snippet, line, col int) string {
+	p := sn.code.AtBody(line-sn.line+1, col).String()
+	if sn.library != "" {
+		p = sn.library + ":" + p
+	}
+	return p
+}
+
+var indexKeys = func() []string {
+	k := make([]string, 256)
+	for i := range k {
+		k[i] = strconv.Itoa(i)
+	}
+	return k
+}()
+
+// indexKey is the property key of an array index, without allocating for small indexes.
+func indexKey(i int) string {
+	if i < len(indexKeys) {
+		return indexKeys[i]
+	}
+	return strconv.Itoa(i)
+}

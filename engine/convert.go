@@ -1,0 +1,420 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/rulesets"
+)
+
+// converter moves values between Go and one runtime, typed by the ruleset's declarations. It works
+// on decoded JSON shapes (map[string]any, []any, float64, json.Number, string, bool, nil, plus
+// *rulesets.Object and time.Time) with type switches: no JSON text, no reflection.
+type converter struct {
+	vm       *goja.Runtime
+	host     *builtins.Host
+	loc      *time.Location
+	entities map[string]*rulesets.Entity
+	classes  map[string]*goja.Object
+
+	problems []InputProblem
+	size     int // estimated input size in bytes, against Limits.MaxInputBytes
+}
+
+// InputProblem is one thing wrong with an input, at its JSON path.
+type InputProblem struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+func (c *converter) problem(path, format string, args ...any) {
+	c.problems = append(c.problems, InputProblem{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func joinPath(base, key string) string {
+	if base == "" {
+		return key
+	}
+	return base + "." + key
+}
+
+// inputs validates and converts every declared input. Problems are collected, not returned early,
+// so that the caller sees all of them at once.
+func (c *converter) inputs(decls []*rulesets.Input, input map[string]any, args []goja.Value) []goja.Value {
+	c.problems = c.problems[:0]
+	c.size = 0
+	for _, in := range decls {
+		raw, present := input[in.JSONName()]
+		args = append(args, c.field(in.JSONName(), &in.Type, raw, present, in.Required, in.Default, in.HasDefault))
+	}
+	return args
+}
+
+// field converts one declared value (an input or an entity property).
+func (c *converter) field(path string, t *rulesets.Type, raw any, present, required bool, def any, hasDef bool) goja.Value {
+	if !present || raw == nil {
+		switch {
+		case required:
+			c.problem(path, "required")
+			return goja.Null()
+		case hasDef:
+			return c.typed(path, t, def)
+		}
+		return goja.Null()
+	}
+	return c.typed(path, t, raw)
+}
+
+// typed converts a present value to the declared type, or records why it does not fit.
+func (c *converter) typed(path string, t *rulesets.Type, v any) goja.Value {
+	if v == nil {
+		return goja.Null()
+	}
+	switch t.Name {
+	case "", rulesets.TypeAny:
+		return c.jsonValue(v)
+	case rulesets.TypeNumber:
+		if f, ok := toFloat(v); ok {
+			c.size += 8
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				c.problem(path, "must be a finite number")
+			}
+			return c.vm.ToValue(f)
+		}
+		c.problem(path, "must be a number, got %s", describe(v))
+	case rulesets.TypeBoolean:
+		if b, ok := v.(bool); ok {
+			c.size++
+			return c.vm.ToValue(b)
+		}
+		c.problem(path, "must be true or false, got %s", describe(v))
+	case rulesets.TypeString:
+		if s, ok := v.(string); ok {
+			c.size += len(s)
+			return c.vm.ToValue(s)
+		}
+		c.problem(path, "must be a string, got %s", describe(v))
+	case rulesets.TypeDate:
+		switch d := v.(type) {
+		case time.Time:
+			return c.host.NewDate(d)
+		case string:
+			if tm, ok := parseDate(d, c.loc); ok {
+				c.size += len(d)
+				return c.host.NewDate(tm)
+			}
+		}
+		c.problem(path, "must be a date (YYYY-MM-DD or RFC 3339), got %s", describe(v))
+	case rulesets.TypeEnum:
+		if s, ok := v.(string); ok && slices.Contains(t.Values, s) {
+			c.size += len(s)
+			return c.vm.ToValue(s)
+		}
+		c.problem(path, "must be one of %s, got %s", strings.Join(t.Values, ", "), describe(v))
+	case rulesets.TypeArray:
+		items, ok := toSlice(v)
+		if !ok {
+			c.problem(path, "must be an array, got %s", describe(v))
+			return goja.Null()
+		}
+		of := t.Of
+		if of == nil {
+			of = &rulesets.Type{Name: rulesets.TypeAny}
+		}
+		vals := make([]any, len(items))
+		for i, item := range items {
+			vals[i] = c.typed(path+"["+strconv.Itoa(i)+"]", of, item)
+		}
+		return c.vm.NewArray(vals...)
+	default:
+		return c.entity(path, t.Name, v)
+	}
+	return goja.Null()
+}
+
+// entity converts an object to an instance of the entity class, validating its declared properties.
+func (c *converter) entity(path, name string, v any) goja.Value {
+	ent := c.entities[name]
+	get, keys, ok := objectAccess(v)
+	if !ok || ent == nil {
+		c.problem(path, "must be an object (%s), got %s", name, describe(v))
+		return goja.Null()
+	}
+	obj := c.vm.NewObject()
+	declared := map[string]bool{}
+	for _, p := range ent.Properties {
+		declared[p.Name] = true
+		raw, present := get(p.Name)
+		_ = obj.Set(p.Name, c.field(joinPath(path, p.Name), &p.Type, raw, present, p.Required, p.Default, p.HasDefault))
+	}
+	for _, cp := range ent.Calculated {
+		declared[cp.Name] = true // a calculated property given in the input is recomputed, not taken
+	}
+	for _, k := range keys {
+		if !declared[k] {
+			raw, _ := get(k)
+			_ = obj.Set(k, c.jsonValue(raw))
+		}
+	}
+	cls := c.classes[name]
+	if cls == nil {
+		return obj
+	}
+	inst, err := c.vm.New(cls, obj)
+	if err != nil {
+		c.problem(path, "%v", err)
+		return goja.Null()
+	}
+	return inst
+}
+
+// jsonValue converts an untyped JSON-shaped value (deeply) to JS.
+func (c *converter) jsonValue(v any) goja.Value {
+	switch v := v.(type) {
+	case nil:
+		return goja.Null()
+	case string:
+		c.size += len(v)
+		return c.vm.ToValue(v)
+	case bool, float64, int, int64:
+		c.size += 8
+		return c.vm.ToValue(v)
+	case json.Number:
+		f, _ := v.Float64()
+		c.size += len(v)
+		return c.vm.ToValue(f)
+	case time.Time:
+		return c.host.NewDate(v)
+	case []any:
+		vals := make([]any, len(v))
+		for i, e := range v {
+			vals[i] = c.jsonValue(e)
+		}
+		c.size += 8
+		return c.vm.NewArray(vals...)
+	case map[string]any:
+		obj := c.vm.NewObject()
+		for k, e := range v {
+			c.size += len(k)
+			_ = obj.Set(k, c.jsonValue(e))
+		}
+		return obj
+	case *rulesets.Object:
+		obj := c.vm.NewObject()
+		for _, k := range v.Keys {
+			c.size += len(k)
+			_ = obj.Set(k, c.jsonValue(v.Values[k]))
+		}
+		return obj
+	}
+	if f, ok := toFloat(v); ok {
+		return c.vm.ToValue(f)
+	}
+	if items, ok := toSlice(v); ok {
+		return c.jsonValue(items)
+	}
+	return c.vm.ToValue(fmt.Sprint(v))
+}
+
+func objectAccess(v any) (get func(string) (any, bool), keys []string, ok bool) {
+	switch o := v.(type) {
+	case map[string]any:
+		keys = make([]string, 0, len(o))
+		for k := range o {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		return func(k string) (any, bool) { x, ok := o[k]; return x, ok }, keys, true
+	case *rulesets.Object:
+		return o.Get, o.Keys, true
+	}
+	return nil, nil, false
+}
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case float32:
+		return float64(n), true
+	case uint:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+func toSlice(v any) ([]any, bool) {
+	switch s := v.(type) {
+	case []any:
+		return s, true
+	case []map[string]any:
+		out := make([]any, len(s))
+		for i, e := range s {
+			out[i] = e
+		}
+		return out, true
+	case []string:
+		out := make([]any, len(s))
+		for i, e := range s {
+			out[i] = e
+		}
+		return out, true
+	case []float64:
+		out := make([]any, len(s))
+		for i, e := range s {
+			out[i] = e
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// describe names a wrong value in a problem message.
+func describe(v any) string {
+	switch x := v.(type) {
+	case string:
+		if len(x) > 40 {
+			x = x[:40] + "…"
+		}
+		return strconv.Quote(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case []any:
+		return "an array"
+	case map[string]any, *rulesets.Object:
+		return "an object"
+	}
+	if f, ok := toFloat(v); ok {
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// parseDate reads YYYY-MM-DD (midnight in loc) or RFC 3339.
+func parseDate(s string, loc *time.Location) (time.Time, bool) {
+	if len(s) == 10 {
+		t, err := time.ParseInLocation(time.DateOnly, s, loc)
+		return t, err == nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+// formatDate writes a date result: YYYY-MM-DD when it has no time of day in the ruleset's zone,
+// else RFC 3339 in that zone (with milliseconds when it has them).
+func formatDate(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
+		return t.Format(time.DateOnly)
+	}
+	if t.Nanosecond() == 0 {
+		return t.Format(time.RFC3339)
+	}
+	return t.Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// maxOutputDepth bounds nesting in results; deeper usually means a circular structure.
+const maxOutputDepth = 64
+
+// output converts a JS value to a JSON-shaped Go value, typed by its declaration when it has one.
+func (c *converter) output(v goja.Value, t *rulesets.Type, depth int) (any, error) {
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return nil, nil
+	}
+	if depth > maxOutputDepth {
+		return nil, fmt.Errorf("value is nested more than %d levels deep (a circular structure?)", maxOutputDepth)
+	}
+	obj, isObj := v.(*goja.Object)
+	if !isObj {
+		switch x := v.Export().(type) {
+		case int64:
+			return float64(x), nil
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, nil
+			}
+			return x, nil
+		case string, bool:
+			return x, nil
+		}
+		return v.String(), nil
+	}
+	switch obj.ClassName() {
+	case "Date":
+		if tm, ok := obj.Export().(time.Time); ok { // an invalid Date exports as nil
+			return formatDate(tm, c.loc), nil
+		}
+		return nil, nil
+	case "Array":
+		n := int(obj.Get("length").ToInteger())
+		var of *rulesets.Type
+		if t != nil && t.Name == rulesets.TypeArray {
+			of = t.Of
+		}
+		out := make([]any, n)
+		for i := 0; i < n; i++ {
+			e, err := c.output(obj.Get(indexKey(i)), of, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = e
+		}
+		return out, nil
+	case "Function":
+		return nil, nil
+	}
+	m := map[string]any{}
+	for _, k := range obj.Keys() {
+		e, err := c.output(obj.Get(k), nil, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		m[k] = e
+	}
+	// Entity instances carry calculated properties as getters on their class.
+	if ent := c.entityOf(obj, t); ent != nil {
+		for _, cp := range ent.Calculated {
+			e, err := c.output(obj.Get(cp.Name), cp.Type, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", ent.Name, cp.Name, err)
+			}
+			m[cp.Name] = e
+		}
+	}
+	return m, nil
+}
+
+// entityOf finds the entity an object is an instance of (by its class), else the declared entity type.
+func (c *converter) entityOf(obj *goja.Object, t *rulesets.Type) *rulesets.Entity {
+	if len(c.entities) == 0 {
+		return nil
+	}
+	proto := obj.Prototype()
+	for name, cls := range c.classes {
+		if p, ok := cls.Get("prototype").(*goja.Object); ok && proto != nil && p.SameAs(proto) {
+			return c.entities[name]
+		}
+	}
+	if t.IsEntity() {
+		return c.entities[t.Name]
+	}
+	return nil
+}

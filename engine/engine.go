@@ -1,0 +1,252 @@
+// Package engine evaluates rulesets: it compiles a validated ruleset into one goja program, keeps a
+// pool of hardened runtimes per ruleset version, and executes an input with a single Go→JS call.
+//
+//	eng := engine.New()
+//	rs, err := eng.Load("examples/travel-insurance")
+//	res, err := rs.Execute(ctx, input, engine.ExecOptions{})
+package engine
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/dop251/goja"
+	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/std"
+	"github.com/kubusdev/kubus/rulesets"
+	"golang.org/x/mod/semver"
+)
+
+// Engine holds loaded rulesets and how to run them. It is safe for concurrent use.
+type Engine struct {
+	limits   Limits
+	modules  []builtins.Module
+	getenv   func(string) (string, bool)
+	poolSize int
+	watchdog *watchdog
+
+	globalsOnce sync.Once
+	globals     map[string]bool
+	globalsErr  error
+
+	mu       sync.RWMutex
+	rulesets map[string][]*Ruleset // by name, ascending version
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithLimits sets the execution limits (zero fields keep their defaults).
+func WithLimits(l Limits) Option { return func(e *Engine) { e.limits = l.withDefaults() } }
+
+// WithModules replaces the built-in modules installed in every runtime (default: std.Modules()).
+func WithModules(m ...builtins.Module) Option { return func(e *Engine) { e.modules = m } }
+
+// WithEnv sets how environment variables of the configured environment are resolved (`env:`
+// constants, System.env). The default reads the process environment.
+func WithEnv(getenv func(string) (string, bool)) Option { return func(e *Engine) { e.getenv = getenv } }
+
+// WithPoolSize sets how many idle runtimes each ruleset version keeps (default 2 × GOMAXPROCS).
+func WithPoolSize(n int) Option { return func(e *Engine) { e.poolSize = n } }
+
+// New makes an engine.
+func New(opts ...Option) *Engine {
+	e := &Engine{
+		limits:   DefaultLimits,
+		modules:  std.Modules(),
+		getenv:   os.LookupEnv,
+		poolSize: 2 * runtime.GOMAXPROCS(0),
+		watchdog: newWatchdog(),
+		rulesets: map[string][]*Ruleset{},
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	if e.poolSize < 1 {
+		e.poolSize = 1
+	}
+	return e
+}
+
+// Limits are the engine's execution limits.
+func (e *Engine) Limits() Limits { return e.limits }
+
+// Globals are the names the built-in modules define, which rulesets may not redeclare. The loader
+// uses them to tell an unknown name from a built-in one.
+func (e *Engine) Globals() (map[string]bool, error) {
+	e.globalsOnce.Do(func() {
+		vm := goja.New()
+		before := map[string]bool{}
+		for _, k := range vm.GlobalObject().GetOwnPropertyNames() {
+			before[k] = true
+		}
+		h := builtins.NewHost(vm)
+		e.globals = map[string]bool{}
+		for _, m := range e.modules {
+			if err := m.Install(h); err != nil {
+				e.globalsErr = fmt.Errorf("installing module %s: %w", m.Name(), err)
+				return
+			}
+		}
+		for _, k := range vm.GlobalObject().GetOwnPropertyNames() {
+			if !before[k] {
+				e.globals[k] = true
+			}
+		}
+	})
+	return e.globals, e.globalsErr
+}
+
+// LoadOptions are the loader options that make the loader check names against this engine's builtins.
+func (e *Engine) LoadOptions() (*rulesets.LoadOptions, error) {
+	g, err := e.Globals()
+	if err != nil {
+		return nil, err
+	}
+	return &rulesets.LoadOptions{Globals: g}, nil
+}
+
+// Load reads a ruleset folder (or a .json file), validates and compiles it, and adds it to the engine.
+func (e *Engine) Load(path string) (*Ruleset, error) {
+	lo, err := e.LoadOptions()
+	if err != nil {
+		return nil, err
+	}
+	model, err := rulesets.Load(path, lo)
+	if err != nil {
+		return nil, err
+	}
+	return e.Add(model)
+}
+
+// LoadJSON reads the single-JSON form of a ruleset, validates and compiles it, and adds it.
+// source names the document in error positions.
+func (e *Engine) LoadJSON(data []byte, source string) (*Ruleset, error) {
+	lo, err := e.LoadOptions()
+	if err != nil {
+		return nil, err
+	}
+	model, err := rulesets.LoadJSON(data, source, lo)
+	if err != nil {
+		return nil, err
+	}
+	return e.Add(model)
+}
+
+// Add compiles a validated ruleset model and registers it under its name and version. Adding the
+// same name and version again replaces the compiled ruleset.
+func (e *Engine) Add(model *rulesets.Ruleset) (*Ruleset, error) {
+	var libs []*rulesets.Ruleset
+	for _, u := range model.Uses {
+		lib, err := e.Get(u)
+		if err != nil {
+			return nil, fmt.Errorf("ruleset %s uses %s: %w (load the library ruleset first)", model.Name, u, err)
+		}
+		if !lib.model.Library {
+			return nil, fmt.Errorf("ruleset %s uses %s, which is not a library (set `library: true` in it)", model.Name, u)
+		}
+		libs = append(libs, lib.model)
+	}
+	c, err := compile(model, libs)
+	if err != nil {
+		return nil, fmt.Errorf("ruleset %s: %w", model.Name, err)
+	}
+	rs := &Ruleset{eng: e, model: model, c: c, loc: model.Location(), pool: make(chan *vmState, e.poolSize)}
+	// Build one runtime now: a ruleset that cannot be set up (a constant that does not convert, a
+	// builtin that fails to install) fails at load, not at its first execution.
+	st, err := rs.newState()
+	if err != nil {
+		return nil, fmt.Errorf("ruleset %s: %w", model.Name, err)
+	}
+	rs.put(st)
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	list := e.rulesets[model.Name]
+	for i, old := range list {
+		if old.model.Version == model.Version {
+			list[i] = rs
+			return rs, nil
+		}
+	}
+	list = append(list, rs)
+	sort.Slice(list, func(i, j int) bool {
+		return semver.Compare("v"+list[i].model.Version, "v"+list[j].model.Version) < 0
+	})
+	e.rulesets[model.Name] = list
+	return rs, nil
+}
+
+// Get finds a loaded ruleset by "name" (the highest version) or "name@version".
+func (e *Engine) Get(ref string) (*Ruleset, error) {
+	name, version, _ := strings.Cut(ref, "@")
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	list := e.rulesets[name]
+	if len(list) == 0 {
+		return nil, fmt.Errorf("no ruleset named %q is loaded", name)
+	}
+	if version == "" {
+		return list[len(list)-1], nil
+	}
+	for _, rs := range list {
+		if rs.model.Version == version {
+			return rs, nil
+		}
+	}
+	return nil, fmt.Errorf("ruleset %s has no version %s loaded", name, version)
+}
+
+// Rulesets lists the loaded rulesets, by name, then version.
+func (e *Engine) Rulesets() []*Ruleset {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []*Ruleset
+	names := make([]string, 0, len(e.rulesets))
+	for n := range e.rulesets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		out = append(out, e.rulesets[n]...)
+	}
+	return out
+}
+
+// Ruleset is a compiled ruleset version with its pool of runtimes.
+type Ruleset struct {
+	eng   *Engine
+	model *rulesets.Ruleset
+	c     *compiled
+	loc   interface{ String() string }
+	pool  chan *vmState
+}
+
+// Model is the ruleset as loaded. Treat it as read-only.
+func (r *Ruleset) Model() *rulesets.Ruleset { return r.model }
+
+// Name is the ruleset's name.
+func (r *Ruleset) Name() string { return r.model.Name }
+
+// Version is the ruleset's version.
+func (r *Ruleset) Version() string { return r.model.Version }
+
+func (r *Ruleset) get() (*vmState, error) {
+	select {
+	case st := <-r.pool:
+		return st, nil
+	default:
+		return r.newState()
+	}
+}
+
+func (r *Ruleset) put(st *vmState) {
+	select {
+	case r.pool <- st:
+	default: // the pool is full: let this runtime go
+	}
+}

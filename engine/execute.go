@@ -1,0 +1,386 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/kubusdev/kubus/builtins"
+)
+
+// ExecOptions are the per-execution settings.
+type ExecOptions struct {
+	// Now is the execution clock (TODAY(), NOW(), new Date(), Date.now()); zero means time.Now().
+	Now time.Time
+	// Culture overrides the ruleset's culture for NUM, CUR and date names.
+	Culture string
+	// Explain adds each evaluated rule's value, the names it reads and its time to the result.
+	Explain bool
+	// LogLevel selects which console output lands in the result's diagnostics (default none).
+	LogLevel builtins.LogLevel
+}
+
+// Result is what an execution produced.
+type Result struct {
+	Ruleset     string                `json:"ruleset"`
+	Version     string                `json:"version"`
+	Output      map[string]any        `json:"output"`
+	Alerts      []Alert               `json:"alerts"`
+	Diagnostics []builtins.Diagnostic `json:"diagnostics,omitempty"`
+	Explain     []Explained           `json:"explain,omitempty"`
+	DurationMs  float64               `json:"durationMs"`
+
+	order []string // output keys in declared order
+}
+
+// OutputKeys are the output's keys in declared order.
+func (r *Result) OutputKeys() []string { return r.order }
+
+// Alert is a raised alert.
+type Alert struct {
+	Name    string `json:"name"`
+	Level   string `json:"level"`
+	Message string `json:"message"`
+	Rule    string `json:"rule"`
+}
+
+// Explained is one evaluated rule in an explain trace.
+type Explained struct {
+	Rule  string   `json:"rule"`
+	Value any      `json:"value"`
+	Reads []string `json:"reads"`
+	Us    float64  `json:"us"`
+}
+
+// MarshalJSON writes the fields in the contract's order and the output in declared order (a Go map
+// would sort it).
+func (r *Result) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	field := func(name string, v any) error {
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"` + name + `":`)
+		data, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		b.Write(data)
+		return nil
+	}
+	b.WriteByte('{')
+	_ = field("ruleset", r.Ruleset)
+	_ = field("version", r.Version)
+	b.WriteString(`,"output":{`)
+	for i, k := range r.order {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(r.Output[k])
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %w", k, err)
+		}
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	if err := field("alerts", r.Alerts); err != nil {
+		return nil, err
+	}
+	if len(r.Diagnostics) > 0 {
+		if err := field("diagnostics", r.Diagnostics); err != nil {
+			return nil, err
+		}
+	}
+	if len(r.Explain) > 0 {
+		if err := field("explain", r.Explain); err != nil {
+			return nil, err
+		}
+	}
+	_ = field("durationMs", r.DurationMs)
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// InputError is an input that does not fit the ruleset's declared inputs. No rule has run.
+type InputError struct {
+	Problems []InputProblem `json:"errors"`
+}
+
+func (e *InputError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		if p.Path == "" {
+			parts[i] = p.Message
+		} else {
+			parts[i] = p.Path + ": " + p.Message
+		}
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// EvalError is an execution that failed while evaluating the ruleset.
+type EvalError struct {
+	Ruleset string `json:"ruleset"`
+	// Rule is the rule being evaluated, or "alert NAME" for an alert.
+	Rule string `json:"rule,omitempty"`
+	// Kind is "error" for an exception, or the limit that stopped it: timeout, memory,
+	// call stack depth, canceled.
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+	// At is where in the author's files it happened (ruleset.yaml:42:7, rules/max-loan.js:3:12).
+	At string `json:"at,omitempty"`
+	// Stack lists the author-code frames, innermost first.
+	Stack []string `json:"stack,omitempty"`
+
+	err error
+}
+
+func (e *EvalError) Error() string {
+	var b strings.Builder
+	switch {
+	case strings.HasPrefix(e.Rule, "alert "):
+		b.WriteString(e.Rule + ": ")
+	case e.Rule != "":
+		b.WriteString("rule " + e.Rule + ": ")
+	}
+	b.WriteString(e.Message)
+	if e.At != "" {
+		b.WriteString(" (at " + e.At + ")")
+	}
+	return b.String()
+}
+
+// Unwrap gives the underlying cause: a *LimitError for a stopped execution, the goja exception otherwise.
+func (e *EvalError) Unwrap() error { return e.err }
+
+// MarshalJSON wraps the error as {"error": {...}}, the shape the runner and the HTTP API answer with.
+func (e *EvalError) MarshalJSON() ([]byte, error) {
+	type plain EvalError
+	return json.Marshal(struct {
+		Error *plain `json:"error"`
+	}{(*plain)(e)})
+}
+
+// Execute evaluates the ruleset against an input (a decoded JSON object). An input that does not fit
+// returns an *InputError listing every problem; a failing evaluation an *EvalError naming the rule
+// and the place in the author's files.
+func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOptions) (res *Result, err error) {
+	start := time.Now()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &EvalError{Ruleset: r.model.Name, Kind: "canceled", Message: err.Error(), err: err}
+	}
+	st, err := r.get()
+	if err != nil {
+		return nil, err
+	}
+	reuse := false
+	defer func() {
+		// A panic that escaped goja means the runtime's state is unknown: report it, drop the runtime.
+		if p := recover(); p != nil {
+			res, err = nil, &EvalError{Ruleset: r.model.Name, Kind: "error", Message: fmt.Sprintf("internal error: %v", p)}
+			reuse = false
+		}
+		st.host.SetExec(nil)
+		st.lastArgs = nil
+		st.vm.ClearInterrupt()
+		if reuse {
+			r.put(st)
+		}
+	}()
+
+	now := opts.Now
+	if now.IsZero() {
+		now = start
+	}
+	culture := opts.Culture
+	if culture == "" {
+		culture = r.model.Culture
+	}
+	exec := &builtins.Exec{
+		Context:  ctx,
+		Now:      now,
+		Location: st.conv.loc,
+		Culture:  culture,
+		Ruleset:  builtins.RulesetInfo{Name: r.model.Name, Version: r.model.Version},
+		LogLevel: opts.LogLevel,
+		Getenv:   r.eng.getenv,
+	}
+	st.host.SetExec(exec)
+	st.start = start
+
+	args := make([]goja.Value, 1, len(r.c.inputs)+1)
+	args[0] = st.vm.ToValue(opts.Explain)
+	args = st.conv.inputs(r.c.inputs, input, args)
+	if st.conv.size > r.eng.limits.MaxInputBytes {
+		st.conv.problems = append(st.conv.problems, InputProblem{Message: fmt.Sprintf(
+			"input is larger than the %d-byte limit (Limits.MaxInputBytes)", r.eng.limits.MaxInputBytes)})
+	}
+	if len(st.conv.problems) > 0 {
+		reuse = true
+		return nil, &InputError{Problems: append([]InputProblem(nil), st.conv.problems...)}
+	}
+
+	w := &watch{vm: st.vm, deadline: start.Add(r.eng.limits.Timeout), timeout: r.eng.limits.Timeout, heapLimit: r.eng.limits.MaxMemory}
+	if done := ctx.Done(); done != nil {
+		w.done, w.cause = done, func() error { return context.Cause(ctx) }
+	}
+	st.lastArgs = args
+	r.eng.watchdog.start(w)
+	val, jsErr := st.run(goja.Undefined(), args...)
+	r.eng.watchdog.stop(w)
+	reuse = true
+	if jsErr != nil {
+		return nil, r.evalError(st, jsErr)
+	}
+
+	res, err = r.collect(st, val, exec, opts.Explain)
+	if err != nil {
+		return nil, err
+	}
+	res.DurationMs = float64(time.Since(start).Nanoseconds()) / 1e6
+	return res, nil
+}
+
+// collect reads the run function's result: [output values..., alerts, explain].
+func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, explain bool) (*Result, error) {
+	arr := val.(*goja.Object)
+	c := r.c
+	res := &Result{
+		Ruleset: r.model.Name,
+		Version: r.model.Version,
+		Output:  make(map[string]any, len(c.outRules)+2),
+		Alerts:  []Alert{},
+		order:   make([]string, 0, len(c.outRules)+2),
+	}
+	// Echoed inputs come first, in declared order, then the output rules.
+	for i, in := range c.inputs {
+		if !in.Output {
+			continue
+		}
+		v, err := st.conv.output(argValue(st, i), &in.Type, 0)
+		if err != nil {
+			return nil, &EvalError{Ruleset: r.model.Name, Kind: "error", Message: fmt.Sprintf("input %s: %v", in.Name, err)}
+		}
+		res.Output[in.Name] = v
+		res.order = append(res.order, in.Name)
+	}
+	for j, idx := range c.outRules {
+		rule := c.rules[idx]
+		v, err := st.conv.output(arr.Get(indexKey(j)), rule.Type, 0)
+		if err != nil {
+			return nil, &EvalError{Ruleset: r.model.Name, Rule: rule.Name, Kind: "error", Message: err.Error(), At: rule.Pos.String()}
+		}
+		res.Output[rule.OutputName] = v
+		res.order = append(res.order, rule.OutputName)
+	}
+	n := len(c.outRules)
+	if alerts, ok := arr.Get(indexKey(n)).(*goja.Object); ok {
+		m := int(alerts.Get("length").ToInteger())
+		for i := 0; i+1 < m; i += 2 {
+			a := c.alerts[alerts.Get(indexKey(i)).ToInteger()]
+			res.Alerts = append(res.Alerts, Alert{Name: a.Name, Level: a.Level, Message: alerts.Get(indexKey(i + 1)).String(), Rule: a.Name})
+		}
+	}
+	if explain {
+		if ex, ok := arr.Get(indexKey(n + 1)).(*goja.Object); ok {
+			m := int(ex.Get("length").ToInteger())
+			for i := 0; i+2 < m; i += 3 {
+				rule := c.rules[ex.Get(indexKey(i)).ToInteger()]
+				v, _ := st.conv.output(ex.Get(indexKey(i+1)), rule.Type, 0)
+				reads := c.reads[ex.Get(indexKey(i)).ToInteger()]
+				if reads == nil {
+					reads = []string{}
+				}
+				res.Explain = append(res.Explain, Explained{Rule: rule.Name, Value: v, Reads: reads, Us: ex.Get(indexKey(i + 2)).ToFloat()})
+			}
+		}
+	}
+	res.Diagnostics = exec.Diagnostics()
+	return res, nil
+}
+
+// argValue reads back the JS value of input i as the run function received it.
+func argValue(st *vmState, i int) goja.Value {
+	return st.lastArgs[i+1]
+}
+
+// evalError maps a goja error to the author's rule and position.
+func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
+	e := &EvalError{Ruleset: r.model.Name, Kind: "error", err: err}
+	if cur := st.state.Get("cur"); cur != nil {
+		e.Rule = cur.String()
+	}
+	var stack []goja.StackFrame
+	var interrupted *goja.InterruptedError
+	var overflow *goja.StackOverflowError
+	var exc *goja.Exception
+	switch {
+	case errors.As(err, &interrupted):
+		if le, ok := interrupted.Value().(*LimitError); ok {
+			e.Kind, e.Message, e.err = le.Limit, le.Error(), le
+		} else {
+			e.Message = fmt.Sprint(interrupted.Value())
+		}
+		stack = interrupted.Stack()
+	case errors.As(err, &overflow):
+		le := &LimitError{Limit: "call stack depth", Value: fmt.Sprint(r.eng.limits.MaxCallStackDepth)}
+		e.Kind, e.Message, e.err = le.Limit, le.Error(), le
+		stack = overflow.Stack()
+	case errors.As(err, &exc):
+		e.Message = exceptionMessage(exc)
+		stack = exc.Stack()
+	default:
+		e.Message = err.Error()
+	}
+	for _, f := range stack {
+		if f.SrcName() != programName {
+			continue
+		}
+		pos := f.Position()
+		sn := findSnippet(r.c.snippets, pos.Line)
+		if sn == nil {
+			continue
+		}
+		at := authorPos(sn, pos.Line, pos.Column)
+		if e.At == "" {
+			e.At = at
+		}
+		e.Stack = append(e.Stack, fmt.Sprintf("%s %s (%s)", sn.kind, sn.name, at))
+	}
+	if e.At == "" {
+		// Raised by the engine's own glue (a declared-type check, a timeout between statements):
+		// point at the rule's declaration.
+		for _, rule := range r.c.rules {
+			if rule.Name == e.Rule {
+				e.At = rule.Pos.String()
+			}
+		}
+	}
+	return e
+}
+
+// exceptionMessage is "Name: message" for a thrown Error, else the thrown value as text.
+func exceptionMessage(exc *goja.Exception) string {
+	v := exc.Value()
+	if obj, ok := v.(*goja.Object); ok {
+		name, msg := obj.Get("name"), obj.Get("message")
+		if name != nil && msg != nil && !goja.IsUndefined(msg) {
+			return name.String() + ": " + msg.String()
+		}
+	}
+	if v == nil {
+		return exc.Error()
+	}
+	return "uncaught " + v.String()
+}

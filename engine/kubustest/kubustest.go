@@ -1,0 +1,121 @@
+// Package kubustest runs a ruleset's testcases: from the kubus runner (`kubus test`) and from a Go
+// host's own `go test`, where one call runs every testcase as a subtest:
+//
+//	func TestPricing(t *testing.T) {
+//		kubustest.Run(t, "rulesets/travel-insurance")
+//	}
+package kubustest
+
+import (
+	"context"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/kubusdev/kubus/engine"
+	"github.com/kubusdev/kubus/rulesets"
+)
+
+// DefaultNow is the execution clock of a testcase that sets no `now`: a fixed moment, so that a
+// testcase gives the same answer on every day it runs.
+var DefaultNow = time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+
+// Options select and configure testcases.
+type Options struct {
+	// Run keeps only the testcases whose "ruleset/name" matches.
+	Run *regexp.Regexp
+}
+
+// CaseResult is the outcome of one testcase.
+type CaseResult struct {
+	Ruleset    string
+	Case       *rulesets.Testcase
+	Result     *engine.Result // nil when the execution failed
+	Err        error          // the execution's error (expected or not)
+	Mismatches []rulesets.Mismatch
+	Duration   time.Duration
+}
+
+// Passed reports whether every expectation held.
+func (c *CaseResult) Passed() bool { return len(c.Mismatches) == 0 }
+
+// FullName is "ruleset/testcase name", the name --run matches.
+func (c *CaseResult) FullName() string { return c.Ruleset + "/" + c.Case.Name }
+
+// RunCases executes every (selected) testcase of a compiled ruleset, in declared order.
+func RunCases(ctx context.Context, rs *engine.Ruleset, opts Options) []CaseResult {
+	var out []CaseResult
+	for _, tc := range rs.Model().Testcases {
+		if opts.Run != nil && !opts.Run.MatchString(rs.Name()+"/"+tc.Name) {
+			continue
+		}
+		out = append(out, RunCase(ctx, rs, tc))
+	}
+	return out
+}
+
+// RunCase executes one testcase and compares the result with its expectations.
+func RunCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase) CaseResult {
+	now := tc.Now
+	if now.IsZero() {
+		now = DefaultNow
+	}
+	start := time.Now()
+	res, err := rs.Execute(ctx, tc.Input.Map(), engine.ExecOptions{Now: now, Culture: tc.Culture})
+	cr := CaseResult{Ruleset: rs.Name(), Case: tc, Result: res, Err: err, Duration: time.Since(start)}
+	cr.Mismatches = tc.Compare(Actual(res, err))
+	return cr
+}
+
+// Actual is an execution's result in the shape testcases compare.
+func Actual(res *engine.Result, err error) rulesets.Actual {
+	a := rulesets.Actual{Err: err}
+	if res != nil {
+		a.Output = res.Output
+		for _, al := range res.Alerts {
+			a.Alerts = append(a.Alerts, al.Name)
+		}
+	}
+	return a
+}
+
+// Baseline is what `--update` writes for a testcase result.
+func Baseline(c CaseResult) rulesets.Baseline {
+	b := rulesets.Baseline{Err: c.Err}
+	if c.Result != nil {
+		b.Output, b.Keys = c.Result.Output, c.Result.OutputKeys()
+		for _, al := range c.Result.Alerts {
+			b.Alerts = append(b.Alerts, al.Name)
+		}
+	}
+	return b
+}
+
+// Run loads the ruleset at path on a new engine and runs each of its testcases as a subtest of t.
+// A ruleset that fails to load fails t with every load problem.
+func Run(t *testing.T, path string, opts ...engine.Option) {
+	t.Helper()
+	eng := engine.New(opts...)
+	rs, err := eng.Load(path)
+	if err != nil {
+		t.Fatalf("loading %s: %v", path, err)
+	}
+	RunRuleset(t, rs)
+}
+
+// RunRuleset runs each testcase of a compiled ruleset as a subtest of t.
+func RunRuleset(t *testing.T, rs *engine.Ruleset) {
+	t.Helper()
+	if len(rs.Model().Testcases) == 0 {
+		t.Fatalf("ruleset %s has no testcases", rs.Name())
+	}
+	for _, tc := range rs.Model().Testcases {
+		t.Run(tc.Name, func(t *testing.T) {
+			c := RunCase(context.Background(), rs, tc)
+			for _, m := range c.Mismatches {
+				t.Errorf("%s: %s", filepath.ToSlash(tc.Pos.String()), m)
+			}
+		})
+	}
+}

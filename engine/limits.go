@@ -1,0 +1,288 @@
+package engine
+
+import (
+	"fmt"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/kubusdev/kubus/builtins"
+)
+
+// Limits bound what one execution may use. A zero field takes its default.
+type Limits struct {
+	// Timeout is the wall-clock time an execution may take (default 1s).
+	Timeout time.Duration
+	// MaxCallStackDepth is the deepest JS call stack (default 4096).
+	MaxCallStackDepth int
+	// MaxInputBytes bounds the size of an input: the JSON text for the runner and the HTTP server, and
+	// an estimate of the same for a decoded input given to Execute (default 4 MiB).
+	MaxInputBytes int
+	// MaxStringLength is the longest string a single built-in string operation may make
+	// (repeat, padStart, padEnd, join), in characters (default 16 Mi).
+	MaxStringLength int
+	// MaxArrayLength is the longest array rule code may make with new Array(n), push, fill or
+	// Array.from (default 10 Mi).
+	MaxArrayLength int
+	// MaxMemory is how much the process heap may grow while an execution runs before it is stopped
+	// (default 512 MiB). It is the backstop for runaway growth no other limit sees, such as string
+	// doubling; concurrent executions share the heap, so it is a guard, not an account.
+	MaxMemory uint64
+}
+
+// DefaultLimits are the limits used for zero fields.
+var DefaultLimits = Limits{
+	Timeout:           time.Second,
+	MaxCallStackDepth: 4096,
+	MaxInputBytes:     4 << 20,
+	MaxStringLength:   16 << 20,
+	MaxArrayLength:    10 << 20,
+	MaxMemory:         512 << 20,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.Timeout > 0 {
+		d.Timeout = l.Timeout
+	}
+	if l.MaxCallStackDepth > 0 {
+		d.MaxCallStackDepth = l.MaxCallStackDepth
+	}
+	if l.MaxInputBytes > 0 {
+		d.MaxInputBytes = l.MaxInputBytes
+	}
+	if l.MaxStringLength > 0 {
+		d.MaxStringLength = l.MaxStringLength
+	}
+	if l.MaxArrayLength > 0 {
+		d.MaxArrayLength = l.MaxArrayLength
+	}
+	if l.MaxMemory > 0 {
+		d.MaxMemory = l.MaxMemory
+	}
+	return d
+}
+
+// LimitError is an execution stopped by one of the Limits.
+type LimitError struct {
+	Limit string // timeout, memory, call stack depth, canceled
+	Value string // the limit's value, e.g. "1s"
+}
+
+func (e *LimitError) Error() string {
+	switch e.Limit {
+	case "canceled":
+		return "execution canceled: " + e.Value
+	case "timeout":
+		return fmt.Sprintf("execution took longer than the %s timeout (Limits.Timeout)", e.Value)
+	case "memory":
+		return fmt.Sprintf("execution grew the heap by more than %s (Limits.MaxMemory)", e.Value)
+	case "call stack depth":
+		return fmt.Sprintf("maximum call stack depth of %s exceeded (Limits.MaxCallStackDepth): runaway recursion?", e.Value)
+	}
+	return fmt.Sprintf("%s limit of %s exceeded", e.Limit, e.Value)
+}
+
+// guardsSource wraps the built-ins through which one call can allocate without bound. Each guard
+// throws a RangeError naming the operation and the limit, which the rule may catch. Wrappers keep the
+// exact argument count, because some built-ins (reduce) treat a passed undefined differently from none.
+const guardsSource = `(function (maxString, maxArray, join) {
+"use strict";
+const AP = Array.prototype, SP = String.prototype, apply = Reflect.apply, construct = Reflect.construct;
+function tooLong(what, n, max, limit) {
+  throw new RangeError(what + " would make " + n + " elements, over the limit of " + max + " (Limits." + limit + ")");
+}
+function arrayLen(what, n) { if (n > maxArray) tooLong(what, n, maxArray, "MaxArrayLength"); }
+function stringLen(what, n) {
+  if (n > maxString) throw new RangeError(what + " would make a string of " + n + " characters, over the limit of " + maxString + " (Limits.MaxStringLength)");
+}
+function wrap(obj, name, check) {
+  const orig = obj[name];
+  const w = { [name](a, b, c) {
+    check(this, arguments);
+    switch (arguments.length) {
+      case 0: return orig.call(this);
+      case 1: return orig.call(this, a);
+      case 2: return orig.call(this, a, b);
+      case 3: return orig.call(this, a, b, c);
+    }
+    return apply(orig, this, arguments);
+  } }[name];
+  Object.defineProperty(obj, name, { value: w, writable: true, enumerable: false, configurable: true });
+}
+const len = (o) => (o === null || o === undefined ? 0 : Number(o.length) || 0);
+wrap(SP, "repeat", (s, a) => stringLen("String.prototype.repeat", String(s).length * Math.max(0, Number(a[0]) || 0)));
+wrap(SP, "padStart", (s, a) => stringLen("String.prototype.padStart", Number(a[0]) || 0));
+wrap(SP, "padEnd", (s, a) => stringLen("String.prototype.padEnd", Number(a[0]) || 0));
+wrap(AP, "push", (arr, a) => arrayLen("Array.prototype.push", len(arr) + a.length));
+wrap(AP, "unshift", (arr, a) => arrayLen("Array.prototype.unshift", len(arr) + a.length));
+for (const m of ["fill", "map", "forEach", "filter", "reduce", "reduceRight", "some", "every", "find", "findIndex",
+                 "findLast", "findLastIndex", "indexOf", "lastIndexOf", "includes", "reverse", "slice", "splice", "sort",
+                 "toSorted", "toReversed", "toSpliced", "with", "copyWithin", "flat", "flatMap", "concat", "keys", "values", "entries"]) {
+  if (typeof AP[m] === "function") wrap(AP, m, (arr) => arrayLen("Array.prototype." + m, len(arr)));
+}
+Object.defineProperty(AP, "join", { value: { join(sep) { arrayLen("Array.prototype.join", len(this)); return join(this, sep); } }.join, writable: true, enumerable: false, configurable: true });
+const ArrayCtor = Array;
+const from = ArrayCtor.from;
+Object.defineProperty(ArrayCtor, "from", { value: { from(items, fn, thisArg) {
+  if (items !== null && items !== undefined && typeof items[Symbol.iterator] !== "function") arrayLen("Array.from", len(items));
+  return apply(from, this, arguments);
+} }.from, writable: true, enumerable: false, configurable: true });
+function checkCtorArgs(args) { if (args.length === 1 && typeof args[0] === "number") arrayLen("new Array(" + args[0] + ")", args[0]); }
+globalThis.Array = new Proxy(ArrayCtor, {
+  construct(target, args, newTarget) { checkCtorArgs(args); return construct(target, args, newTarget); },
+  apply(target, thisArg, args) { checkCtorArgs(args); return apply(target, thisArg, args); },
+});
+})`
+
+var (
+	guardsOnce sync.Once
+	guardsProg *goja.Program
+)
+
+// installGuards wraps the allocating built-ins of a runtime before it is frozen.
+func installGuards(h *builtins.Host, l Limits) error {
+	guardsOnce.Do(func() { guardsProg = goja.MustCompile("kubus:guards", guardsSource, true) })
+	vm := h.VM
+	fn, err := vm.RunProgram(guardsProg)
+	if err != nil {
+		return err
+	}
+	install, _ := goja.AssertFunction(fn)
+	join := h.Func("Array.prototype.join", func(call goja.FunctionCall) goja.Value {
+		return boundedJoin(h, call.Argument(0), call.Argument(1), l.MaxStringLength)
+	})
+	_, err = install(goja.Undefined(), vm.ToValue(l.MaxStringLength), vm.ToValue(l.MaxArrayLength), join)
+	return err
+}
+
+// boundedJoin is Array.prototype.join that stops as soon as the result would pass the string limit,
+// so that joining many references to one long string cannot exhaust memory inside a single Go call.
+func boundedJoin(h *builtins.Host, this, sepArg goja.Value, max int) goja.Value {
+	vm := h.VM
+	obj := this.ToObject(vm)
+	n := int(obj.Get("length").ToInteger())
+	sep := ","
+	if !goja.IsUndefined(sepArg) {
+		sep = sepArg.String()
+	}
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		v := obj.Get(indexKey(i))
+		if v != nil && !goja.IsUndefined(v) && !goja.IsNull(v) {
+			b.WriteString(v.String())
+		}
+		if b.Len() > max {
+			panic(rangeError(vm, fmt.Sprintf("Array.prototype.join would make a string of more than %d characters (Limits.MaxStringLength)", max)))
+		}
+	}
+	return vm.ToValue(b.String())
+}
+
+func rangeError(vm *goja.Runtime, msg string) *goja.Object {
+	obj, err := vm.New(vm.Get("RangeError"), vm.ToValue(msg))
+	if err != nil {
+		return vm.NewGoError(fmt.Errorf("%s", msg))
+	}
+	return obj
+}
+
+// watchdog stops executions that run past their deadline, whose context is done, or during which the
+// heap grew past the memory limit. One goroutine serves all executions of an engine and runs only
+// while some execution does; it replaces a timer per execution, which would cost more than the
+// execution itself.
+type watchdog struct {
+	mu      sync.Mutex
+	active  map[*watch]struct{}
+	running bool
+	tick    time.Duration
+}
+
+// watch is one running execution as the watchdog sees it.
+type watch struct {
+	vm        *goja.Runtime
+	deadline  time.Time
+	done      <-chan struct{} // the context's Done channel, nil if it can't be canceled
+	cause     func() error
+	timeout   time.Duration
+	heapLimit uint64
+	baseline  uint64 // heap at the first tick that saw this execution; 0 until then
+	fired     bool
+}
+
+func newWatchdog() *watchdog {
+	return &watchdog{active: map[*watch]struct{}{}, tick: 5 * time.Millisecond}
+}
+
+func (d *watchdog) start(w *watch) {
+	d.mu.Lock()
+	d.active[w] = struct{}{}
+	if !d.running {
+		d.running = true
+		go d.loop()
+	}
+	d.mu.Unlock()
+}
+
+// stop unregisters w. After it returns the watchdog never interrupts w's runtime again, so the caller
+// can clear the interrupt flag and reuse the runtime.
+func (d *watchdog) stop(w *watch) {
+	d.mu.Lock()
+	delete(d.active, w)
+	d.mu.Unlock()
+}
+
+var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+
+func (d *watchdog) loop() {
+	t := time.NewTicker(d.tick)
+	defer t.Stop()
+	sample := make([]metrics.Sample, 1)
+	copy(sample, heapSample)
+	for now := range t.C {
+		metrics.Read(sample)
+		var heap uint64
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			heap = sample[0].Value.Uint64()
+		}
+		d.mu.Lock()
+		if len(d.active) == 0 {
+			d.running = false
+			d.mu.Unlock()
+			return
+		}
+		for w := range d.active {
+			if w.fired {
+				continue
+			}
+			switch {
+			case now.After(w.deadline):
+				w.fired = true
+				w.vm.Interrupt(&LimitError{Limit: "timeout", Value: w.timeout.String()})
+			case w.done != nil && isClosed(w.done):
+				w.fired = true
+				w.vm.Interrupt(&LimitError{Limit: "canceled", Value: w.cause().Error()})
+			case w.baseline == 0:
+				w.baseline = heap
+			case heap > w.baseline && heap-w.baseline > w.heapLimit:
+				w.fired = true
+				w.vm.Interrupt(&LimitError{Limit: "memory", Value: fmt.Sprintf("%d MiB", w.heapLimit>>20)})
+			}
+		}
+		d.mu.Unlock()
+	}
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}

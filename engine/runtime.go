@@ -1,0 +1,196 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/rulesets"
+)
+
+// vmState is one pooled runtime, set up for one ruleset version.
+type vmState struct {
+	vm    *goja.Runtime
+	host  *builtins.Host
+	run   goja.Callable
+	state *goja.Object // the program's __S: which rule is being evaluated
+	conv  *converter
+	start time.Time // start of the running execution, for explain timings
+
+	lastArgs []goja.Value // the running execution's arguments (explain flag, inputs), for echoing inputs
+}
+
+// newState builds a runtime: builtins, guards, the ruleset's scope, then lockdown.
+func (r *Ruleset) newState() (st *vmState, err error) {
+	defer func() {
+		// Setting up runs only trusted code (ours and the ruleset's constants), but a panic here
+		// must still not take the host down.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("setting up a runtime: %v", p)
+		}
+	}()
+	e := r.eng
+	vm := goja.New()
+	vm.SetMaxCallStackSize(e.limits.MaxCallStackDepth)
+	h := builtins.NewHost(vm)
+	for _, m := range e.modules {
+		if err := m.Install(h); err != nil {
+			return nil, fmt.Errorf("installing module %s: %w", m.Name(), err)
+		}
+	}
+	if err := installGuards(h, e.limits); err != nil {
+		return nil, fmt.Errorf("installing guards: %w", err)
+	}
+	ld, err := vm.RunProgram(lockdownProgram())
+	if err != nil {
+		return nil, err
+	}
+	ldObj := ld.ToObject(vm)
+	harden, _ := goja.AssertFunction(ldObj.Get("harden"))
+	lockdown, _ := goja.AssertFunction(ldObj.Get("lockdown"))
+
+	st = &vmState{vm: vm, host: h}
+	st.conv = &converter{vm: vm, host: h, loc: r.model.Location(), entities: r.c.entities, classes: map[string]*goja.Object{}}
+
+	k := vm.NewObject()
+	consts := make([]any, len(r.c.constants))
+	for i, c := range r.c.constants {
+		v, err := st.conv.constant(c, e.getenv)
+		if err != nil {
+			return nil, fmt.Errorf("constant %s: %w", c.Name, err)
+		}
+		consts[i] = v
+	}
+	tables := make([]any, len(r.c.tables))
+	for i, t := range r.c.tables {
+		tables[i] = st.conv.table(t)
+	}
+	defaults := vm.NewObject()
+	for name, ent := range r.c.entities {
+		vals := make([]any, len(ent.Properties))
+		for i, p := range ent.Properties {
+			if p.HasDefault {
+				vals[i] = st.conv.jsonValue(p.Default)
+			}
+		}
+		_ = defaults.Set(name, vm.NewArray(vals...))
+	}
+	outRules := make([]any, len(r.c.outRules))
+	for i, idx := range r.c.outRules {
+		outRules[i] = idx
+	}
+	_ = k.Set("constants", vm.NewArray(consts...))
+	_ = k.Set("tables", vm.NewArray(tables...))
+	_ = k.Set("defaults", defaults)
+	_ = k.Set("outRules", vm.NewArray(outRules...))
+	_ = k.Set("harden", func(call goja.FunctionCall) goja.Value {
+		if _, err := harden(goja.Undefined(), call.Argument(0)); err != nil {
+			panic(err)
+		}
+		return goja.Undefined()
+	})
+	_ = k.Set("hr", func(goja.FunctionCall) goja.Value {
+		return vm.ToValue(float64(time.Since(st.start).Nanoseconds()) / 1e3)
+	})
+	_, err = harden(goja.Undefined(), vm.NewArray(k.Get("constants"), k.Get("tables"), defaults))
+	if err != nil {
+		return nil, fmt.Errorf("hardening constants: %w", err)
+	}
+
+	factory, err := vm.RunProgram(r.c.program)
+	if err != nil {
+		return nil, fmt.Errorf("running the ruleset program: %w", err)
+	}
+	fn, ok := goja.AssertFunction(factory)
+	if !ok {
+		return nil, fmt.Errorf("the ruleset program did not produce a function")
+	}
+	res, err := fn(goja.Undefined(), k)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the ruleset scope: %w", err)
+	}
+	obj := res.ToObject(vm)
+	st.state = obj.Get("state").ToObject(vm)
+	st.run, _ = goja.AssertFunction(obj.Get("run"))
+	classes := obj.Get("classes").ToObject(vm)
+	for name := range r.c.entities {
+		st.conv.classes[name] = classes.Get(name).ToObject(vm)
+	}
+	if _, err := lockdown(goja.Undefined()); err != nil {
+		return nil, fmt.Errorf("locking down the runtime: %w", err)
+	}
+	return st, nil
+}
+
+// table makes the JS object of a constant table: one property per row (an object of its columns),
+// plus non-enumerable helpers lookup(value) → key, lookupRow(value) → row, rows and keys.
+func (c *converter) table(t *rulesets.Table) goja.Value {
+	vm := c.vm
+	obj := vm.NewObject()
+	rows := make([]any, len(t.Rows))
+	keys := make([]any, len(t.Rows))
+	rowObjs := make([]*goja.Object, len(t.Rows))
+	for i, row := range t.Rows {
+		ro := vm.NewObject()
+		_ = ro.DefineDataProperty("key", vm.ToValue(row.Key), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+		for j, col := range t.Columns {
+			_ = ro.Set(col, c.jsonValue(row.Values[j]))
+		}
+		_ = obj.Set(row.Key, ro)
+		rows[i], keys[i], rowObjs[i] = ro, row.Key, ro
+	}
+	from, to := t.Column("from"), t.Column("to")
+	find := func(fn string, call goja.FunctionCall) int {
+		if from < 0 || to < 0 {
+			c.host.TypeError(t.Name+"."+fn, "table %s has no `from` and `to` columns to look a value up in", t.Name)
+		}
+		arg := call.Argument(0)
+		if goja.IsUndefined(arg) || goja.IsNull(arg) {
+			return -1
+		}
+		v := arg.ToFloat()
+		if v != v {
+			c.host.TypeError(t.Name+"."+fn, "value must be a number, got %s", arg.String())
+		}
+		for i, row := range t.Rows {
+			lo, hasLo := row.Values[from].(float64)
+			hi, hasHi := row.Values[to].(float64)
+			if (!hasLo || v >= lo) && (!hasHi || v <= hi) {
+				return i
+			}
+		}
+		return -1
+	}
+	lookup := c.host.Func(t.Name+".lookup", func(call goja.FunctionCall) goja.Value {
+		if i := find("lookup", call); i >= 0 {
+			return vm.ToValue(t.Rows[i].Key)
+		}
+		return goja.Null()
+	})
+	lookupRow := c.host.Func(t.Name+".lookupRow", func(call goja.FunctionCall) goja.Value {
+		if i := find("lookupRow", call); i >= 0 {
+			return rowObjs[i]
+		}
+		return goja.Null()
+	})
+	_ = obj.DefineDataProperty("lookup", lookup, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+	_ = obj.DefineDataProperty("lookupRow", lookupRow, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+	_ = obj.DefineDataProperty("rows", vm.NewArray(rows...), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+	_ = obj.DefineDataProperty("keys", vm.NewArray(keys...), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+	return obj
+}
+
+// constant converts a constant's value, resolving `env:` constants through getenv.
+func (c *converter) constant(k *rulesets.Constant, getenv func(string) (string, bool)) (goja.Value, error) {
+	if k.Env == "" {
+		return c.jsonValue(k.Value), nil
+	}
+	if v, ok := getenv(k.Env); ok {
+		return c.vm.ToValue(v), nil
+	}
+	if k.HasDefault {
+		return c.jsonValue(k.Default), nil
+	}
+	return goja.Null(), nil
+}

@@ -1,0 +1,159 @@
+package rulesets
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// DefaultTolerance is the absolute tolerance for numbers when a testcase sets none.
+const DefaultTolerance = 1e-9
+
+// Actual is what an execution produced, as a testcase compares it.
+type Actual struct {
+	Output map[string]any // JSON-shaped (float64, string, bool, nil, []any, map[string]any)
+	Alerts []string       // names of the raised alerts
+	Err    error          // the execution's error, nil when it succeeded
+}
+
+// Mismatch is one expectation that did not hold.
+type Mismatch struct {
+	Path     string // output.InsuranceCosts, alerts, error
+	Expected any
+	Actual   any
+	Message  string
+}
+
+func (m Mismatch) String() string {
+	if m.Message != "" {
+		return m.Path + ": " + m.Message
+	}
+	return fmt.Sprintf("%s: expected %s, got %s", m.Path, show(m.Expected), show(m.Actual))
+}
+
+func show(v any) string {
+	if v == nil {
+		return "null"
+	}
+	b, err := json.Marshal(Plain(v))
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// Compare checks an execution against a testcase's expectations. Only what the testcase wrote is
+// compared: the listed output keys (every key with strict), the alert names when `alerts` is given,
+// and the error when `error` is given. An unexpected error is always a mismatch.
+func (tc *Testcase) Compare(a Actual) []Mismatch {
+	var out []Mismatch
+	e := tc.Expect
+	tol := tc.Tolerance
+	if tol == 0 {
+		tol = DefaultTolerance
+	}
+	switch {
+	case a.Err != nil && e.HasError && e.Error != "":
+		if !strings.Contains(a.Err.Error(), e.Error) {
+			out = append(out, Mismatch{Path: "error", Message: fmt.Sprintf("expected an error containing %q, got %q", e.Error, a.Err.Error())})
+		}
+		return out
+	case a.Err != nil:
+		return append(out, Mismatch{Path: "error", Message: "unexpected error: " + a.Err.Error()})
+	case e.HasError && e.Error != "":
+		out = append(out, Mismatch{Path: "error", Message: fmt.Sprintf("expected an error containing %q, got none", e.Error)})
+	}
+	if e.Output != nil {
+		for _, k := range e.Output.Keys {
+			want := e.Output.Values[k]
+			got, ok := a.Output[k]
+			if !ok {
+				out = append(out, Mismatch{Path: "output." + k, Expected: want, Message: fmt.Sprintf("expected %s, but the output has no %s", show(want), k)})
+				continue
+			}
+			out = compareValue(out, "output."+k, want, got, tol, e.Strict)
+		}
+		if e.Strict {
+			var extra []string
+			for k := range a.Output {
+				if _, ok := e.Output.Values[k]; !ok {
+					extra = append(extra, k)
+				}
+			}
+			sort.Strings(extra)
+			for _, k := range extra {
+				out = append(out, Mismatch{Path: "output." + k, Actual: a.Output[k], Message: fmt.Sprintf("not expected (strict), got %s", show(a.Output[k]))})
+			}
+		}
+	}
+	if e.HasAlerts {
+		want := append([]string(nil), e.Alerts...)
+		got := append([]string(nil), a.Alerts...)
+		sort.Strings(want)
+		sort.Strings(got)
+		if strings.Join(want, "\x00") != strings.Join(got, "\x00") {
+			out = append(out, Mismatch{Path: "alerts", Expected: toAny(want), Actual: toAny(got)})
+		}
+	}
+	return out
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// compareValue compares an expected (as written) with an actual value. Objects compare by the
+// expected keys unless strict; numbers within tol.
+func compareValue(out []Mismatch, path string, want, got any, tol float64, strict bool) []Mismatch {
+	switch w := want.(type) {
+	case nil:
+		if got != nil {
+			return append(out, Mismatch{Path: path, Expected: nil, Actual: got})
+		}
+	case float64:
+		g, ok := got.(float64)
+		if !ok || math.Abs(w-g) > tol || math.IsNaN(g) {
+			return append(out, Mismatch{Path: path, Expected: want, Actual: got})
+		}
+	case *Object:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return append(out, Mismatch{Path: path, Expected: want, Actual: got})
+		}
+		for _, k := range w.Keys {
+			gv, ok := g[k]
+			if !ok {
+				out = append(out, Mismatch{Path: path + "." + k, Expected: w.Values[k], Message: fmt.Sprintf("expected %s, but there is no %s", show(w.Values[k]), k)})
+				continue
+			}
+			out = compareValue(out, path+"."+k, w.Values[k], gv, tol, strict)
+		}
+		if strict && len(g) != len(w.Keys) {
+			for k, v := range g {
+				if _, ok := w.Values[k]; !ok {
+					out = append(out, Mismatch{Path: path + "." + k, Actual: v, Message: fmt.Sprintf("not expected (strict), got %s", show(v))})
+				}
+			}
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return append(out, Mismatch{Path: path, Expected: want, Actual: got})
+		}
+		for i := range w {
+			out = compareValue(out, path+"["+strconv.Itoa(i)+"]", w[i], g[i], tol, strict)
+		}
+	default:
+		if fmt.Sprint(want) != fmt.Sprint(got) || fmt.Sprintf("%T", want) != fmt.Sprintf("%T", got) {
+			return append(out, Mismatch{Path: path, Expected: want, Actual: got})
+		}
+	}
+	return out
+}

@@ -1,0 +1,1024 @@
+package rulesets
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dop251/goja/ast"
+	"github.com/dop251/goja/parser"
+)
+
+// CodeKind says how Analyze reads a piece of code.
+type CodeKind int
+
+const (
+	// CodeBody is one JS expression or a function body with statements: rules, functions, calculated
+	// properties and alert conditions.
+	CodeBody CodeKind = iota
+	// CodeTemplate is the inside of a JS template literal, without the backticks: alert messages.
+	CodeTemplate
+)
+
+// The wrappers put around a snippet to parse it. Offsets found in the wrapped text are mapped back by
+// subtracting the prefix, so errors land on the author's own line and column.
+const (
+	exprPrefix = "("
+	exprSuffix = "\n)"
+	bodyPrefix = "(function(){"
+	bodySuffix = "\n})"
+	tmplPrefix = "(`"
+	tmplSuffix = "`)"
+	returnKw   = "return "
+)
+
+// Analyze fills the analysis fields of c (Expression, Body, BodyShift, Refs) from c.Source, so the engine
+// compiles every kind of snippet the same way and knows which names it reads. A syntax error comes back
+// as a Problem at its place in the author's files (through c.At), naming field.
+func Analyze(c *Code, kind CodeKind, field string) []Problem {
+	_, probs := analyzeCode(c, kind, field)
+	return probs
+}
+
+// atOffset is the place in the author's files of a byte offset in c.Source. Columns count characters,
+// as YAML positions and editors do.
+func (c *Code) atOffset(off int) Pos {
+	src := c.Source
+	off = min(max(off, 0), len(src))
+	line := 1 + strings.Count(src[:off], "\n")
+	start := strings.LastIndexByte(src[:off], '\n') + 1
+	return c.At(line, 1+utf8.RuneCountInString(src[start:off]))
+}
+
+// jsRef is one free name used by a snippet, at the byte offset of its first use in the snippet's source.
+type jsRef struct {
+	name string
+	off  int
+}
+
+type analysis struct {
+	expression bool
+	body       string
+	shift      int
+	refs       []jsRef // first uses, in source order
+}
+
+type syntaxErr struct {
+	off  int // byte offset in the source
+	msg  string
+	hint string
+}
+
+// analyzeSource parses src as the given kind of snippet and finds its free names.
+func analyzeSource(src string, kind CodeKind) (analysis, *syntaxErr) {
+	if !utf8.ValidString(src) {
+		return analysis{}, &syntaxErr{off: firstInvalidUTF8(src), msg: "the code is not valid UTF-8", hint: "save the file as UTF-8"}
+	}
+	if kind == CodeTemplate {
+		return analyzeTemplate(src)
+	}
+	if strings.TrimSpace(src) == "" {
+		return analysis{}, &syntaxErr{msg: "the code is empty", hint: "write a JavaScript expression, or statements that return a value"}
+	}
+
+	// One expression? Parsing it in parentheses rejects statements, and what parsed is exactly what the
+	// Body will run, so nothing can slip past the check.
+	w := exprPrefix + src + exprSuffix
+	if prog, err := parseJS(w); err == nil && len(prog.Body) == 1 {
+		if es, ok := prog.Body[0].(*ast.ExpressionStatement); ok {
+			refs := freeNames(func(s *scanner) { s.expr(es.Expression) })
+			return analysis{
+				expression: true,
+				body:       returnKw + exprPrefix + src + exprSuffix + ";",
+				shift:      len(returnKw) + len(exprPrefix),
+				refs:       shiftRefs(refs, len(exprPrefix)),
+			}, nil
+		}
+	}
+
+	// A function body.
+	w = bodyPrefix + src + bodySuffix
+	prog, err := parseJS(w)
+	if err != nil {
+		off, msg := errorOffset(w, err)
+		off -= len(bodyPrefix)
+		if off >= len(src) {
+			// The parser tripped over the wrapper's closing "}": the snippet itself ended too early.
+			// Point at its last character rather than past its final newline.
+			msg = "Unexpected end of input"
+			off = len(strings.TrimRight(src, " \t\r\n"))
+		}
+		return analysis{}, &syntaxErr{off: clampOff(off, src), msg: "syntax error: " + msg, hint: "fix the JavaScript at this place"}
+	}
+	fl := wrappedFunction(prog, w)
+	if fl == nil {
+		// The snippet closed the wrapper function itself ("}); x(); (function(){"): it would escape the
+		// scope the engine runs it in.
+		return analysis{}, &syntaxErr{off: strayBrace(prog, w) - len(bodyPrefix), msg: "syntax error: this `}` closes a block that was never opened", hint: "remove it, or add the matching `{`"}
+	}
+	refs := freeNames(func(s *scanner) { s.functionBody(fl) })
+	a := analysis{body: src, refs: shiftRefs(refs, len(bodyPrefix))}
+
+	// A body without `return` yields the value of its last expression statement.
+	list := fl.Body.List
+	for len(list) > 0 {
+		if _, ok := list[len(list)-1].(*ast.EmptyStatement); !ok {
+			break
+		}
+		list = list[:len(list)-1]
+	}
+	if len(list) == 0 {
+		return a, nil
+	}
+	last, ok := list[len(list)-1].(*ast.ExpressionStatement)
+	if !ok {
+		return a, nil
+	}
+	lo := len(bodyPrefix)
+	if len(list) > 1 {
+		lo = int(list[len(list)-2].Idx1()) - 1
+	}
+	at := statementStart(w, lo, int(last.Expression.Idx0())-1)
+	if at < 0 {
+		return analysis{}, &syntaxErr{off: int(last.Idx0()) - 1 - len(bodyPrefix), msg: "cannot find where the final expression starts", hint: "put `return` before it"}
+	}
+	at -= len(bodyPrefix)
+	body := src[:at] + returnKw + src[at:]
+	if !endsWithReturn(body) {
+		return analysis{}, &syntaxErr{off: at, msg: "cannot return the value of the final expression", hint: "put `return` before it"}
+	}
+	a.body = body
+	if at == 0 {
+		a.shift = len(returnKw)
+	}
+	return a, nil
+}
+
+// analyzeTemplate reads src as the inside of a template literal. Backticks the author did not escape
+// are escaped, since the author never wrote the enclosing ones.
+func analyzeTemplate(src string) (analysis, *syntaxErr) {
+	esc, inserted := escapeTemplate(src)
+	toSrc := func(wOff int) int {
+		off := wOff - len(tmplPrefix)
+		n := 0
+		for _, i := range inserted {
+			if i+n < off {
+				n++
+			}
+		}
+		return off - n
+	}
+	w := tmplPrefix + esc + tmplSuffix
+	prog, err := parseJS(w)
+	if err != nil {
+		off, msg := errorOffset(w, err)
+		if off-len(tmplPrefix) >= len(esc) {
+			msg = "Unexpected end of input"
+			off = len(tmplPrefix) + len(esc)
+		}
+		return analysis{}, &syntaxErr{off: clampOff(toSrc(off), src), msg: "syntax error in message template: " + msg, hint: "a message is a JS template literal: text with ${expression} parts"}
+	}
+	var tl *ast.TemplateLiteral
+	if len(prog.Body) == 1 {
+		if es, ok := prog.Body[0].(*ast.ExpressionStatement); ok {
+			if t, ok := es.Expression.(*ast.TemplateLiteral); ok && t.Tag == nil && int(t.OpenQuote)-1 == 1 && int(t.CloseQuote)-1 == len(w)-2 {
+				tl = t
+			}
+		}
+	}
+	if tl == nil {
+		return analysis{}, &syntaxErr{msg: "the message is not one template literal", hint: "escape backticks inside ${...} as \\`"}
+	}
+	refs := freeNames(func(s *scanner) {
+		for _, e := range tl.Expressions {
+			s.expr(e)
+		}
+	})
+	for i := range refs {
+		refs[i].off = toSrc(refs[i].off)
+	}
+	return analysis{body: returnKw + "`" + esc + "`;", shift: len(returnKw) + 1, refs: refs}, nil
+}
+
+// parseJS parses a whole program. The parser is not expected to panic, but a ruleset must never take the
+// host down, so a panic becomes a syntax error.
+func parseJS(src string) (prog *ast.Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			prog, err = nil, fmt.Errorf("cannot parse: %v", r)
+		}
+	}()
+	return parser.ParseFile(nil, "", src, 0, parser.WithDisableSourceMaps)
+}
+
+// errorOffset is the byte offset in src and the message of the first error of a parse.
+func errorOffset(src string, err error) (int, string) {
+	var e *parser.Error
+	switch v := err.(type) {
+	case parser.ErrorList:
+		if len(v) > 0 {
+			e = v[0]
+		}
+	case *parser.Error:
+		e = v
+	}
+	if e == nil {
+		return 0, err.Error()
+	}
+	line, col := e.Position.Line, e.Position.Column
+	off := 0
+	for l := 1; l < line; l++ {
+		i := strings.IndexByte(src[off:], '\n')
+		if i < 0 {
+			break
+		}
+		off += i + 1
+	}
+	return min(off+max(col-1, 0), len(src)), e.Message
+}
+
+func clampOff(off int, src string) int { return min(max(off, 0), len(src)) }
+
+func firstInvalidUTF8(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, n := utf8.DecodeRuneInString(s[i:]); n <= 1 {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+func shiftRefs(refs []jsRef, by int) []jsRef {
+	for i := range refs {
+		refs[i].off -= by
+	}
+	return refs
+}
+
+// wrappedFunction returns the wrapper function when the program is exactly it: the snippet's braces
+// balance, so its statements stay inside the function.
+func wrappedFunction(prog *ast.Program, w string) *ast.FunctionLiteral {
+	if len(prog.Body) != 1 {
+		return nil
+	}
+	es, ok := prog.Body[0].(*ast.ExpressionStatement)
+	if !ok {
+		return nil
+	}
+	fl, ok := es.Expression.(*ast.FunctionLiteral)
+	if !ok || fl.Body == nil {
+		return nil
+	}
+	if int(fl.Body.LeftBrace)-1 != len(bodyPrefix)-1 || int(fl.Body.RightBrace)-1 != len(w)-2 {
+		return nil
+	}
+	return fl
+}
+
+// strayBrace is where the wrapper function's body ended early: at the brace that closed it.
+func strayBrace(prog *ast.Program, w string) int {
+	if len(prog.Body) > 0 {
+		if es, ok := prog.Body[0].(*ast.ExpressionStatement); ok {
+			if fl, ok := es.Expression.(*ast.FunctionLiteral); ok && fl.Body != nil {
+				return int(fl.Body.RightBrace) - 1
+			}
+		}
+	}
+	return len(bodyPrefix)
+}
+
+// statementStart finds where the expression statement whose expression starts at exprAt begins: the
+// parser drops the parentheses around an expression, so "(a, b)" starts before a. lo is the end of the
+// previous statement. It returns -1 when no place fits.
+func statementStart(w string, lo, exprAt int) int {
+	lo = min(max(lo, 0), exprAt)
+	for p := lo; p <= exprAt; p++ {
+		if onlyParensAndSpace(w[p:exprAt]) {
+			// Skip leading blanks and comments: `return` must stand on the line of the expression.
+			for p < exprAt {
+				if q := skipSpaceAndComments(w, p); q > p {
+					p = q
+					continue
+				}
+				break
+			}
+			return p
+		}
+	}
+	return -1
+}
+
+// onlyParensAndSpace reports whether s holds nothing but "(", white space and comments.
+func onlyParensAndSpace(s string) bool {
+	i := 0
+	for i < len(s) {
+		if s[i] == '(' {
+			i++
+			continue
+		}
+		j := skipSpaceAndComments(s, i)
+		if j == i {
+			return false
+		}
+		i = j
+	}
+	return true
+}
+
+// skipSpaceAndComments returns the offset after the white space or comment at i (i itself when none);
+// an unterminated comment does not count.
+func skipSpaceAndComments(s string, i int) int {
+	switch {
+	case i >= len(s):
+		return i
+	case s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\v' || s[i] == '\f':
+		return i + 1
+	case strings.HasPrefix(s[i:], "//"):
+		if j := strings.IndexAny(s[i:], "\n\r"); j >= 0 {
+			return i + j
+		}
+		return len(s)
+	case strings.HasPrefix(s[i:], "/*"):
+		if j := strings.Index(s[i+2:], "*/"); j >= 0 {
+			return i + 2 + j + 2
+		}
+		return i
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	switch r {
+	case '\u00a0', '\ufeff', '\u2028', '\u2029', '\u1680', '\u202f', '\u205f', '\u3000':
+		return i + n
+	}
+	if r >= '\u2000' && r <= '\u200a' {
+		return i + n
+	}
+	return i
+}
+
+// endsWithReturn checks a rewritten body: it must still be one function body whose last statement is the
+// inserted return.
+func endsWithReturn(body string) bool {
+	w := bodyPrefix + body + bodySuffix
+	prog, err := parseJS(w)
+	if err != nil {
+		return false
+	}
+	fl := wrappedFunction(prog, w)
+	if fl == nil {
+		return false
+	}
+	list := fl.Body.List
+	for len(list) > 0 {
+		if _, ok := list[len(list)-1].(*ast.EmptyStatement); !ok {
+			break
+		}
+		list = list[:len(list)-1]
+	}
+	if len(list) == 0 {
+		return false
+	}
+	_, ok := list[len(list)-1].(*ast.ReturnStatement)
+	return ok
+}
+
+// escapeTemplate escapes the backticks of template text that the author did not escape, leaving those of
+// templates nested inside ${...} alone. inserted holds the source offsets of the escaped backticks.
+func escapeTemplate(src string) (string, []int) {
+	var b strings.Builder
+	var inserted []int
+	i := 0
+	for i < len(src) {
+		switch c := src[i]; {
+		case c == '\\':
+			j := min(i+2, len(src))
+			b.WriteString(src[i:j])
+			i = j
+		case c == '`':
+			inserted = append(inserted, i)
+			b.WriteString("\\`")
+			i++
+		case c == '$' && i+1 < len(src) && src[i+1] == '{':
+			j := skipSubstitution(src, i+2, 0)
+			b.WriteString(src[i:j])
+			i = j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), inserted
+}
+
+// maxTemplateNesting bounds the recursion of the template scanner on hostile input.
+const maxTemplateNesting = 64
+
+// skipSubstitution returns the offset after the `}` that closes a ${ substitution whose expression starts
+// at i, stepping over strings, comments and nested templates.
+func skipSubstitution(src string, i, depth int) int {
+	if depth > maxTemplateNesting {
+		return len(src)
+	}
+	braces := 1
+	for i < len(src) {
+		switch src[i] {
+		case '{':
+			braces++
+		case '}':
+			braces--
+			if braces == 0 {
+				return i + 1
+			}
+		case '"', '\'':
+			q := src[i]
+			i++
+			for i < len(src) && src[i] != q && src[i] != '\n' {
+				if src[i] == '\\' {
+					i++
+				}
+				i++
+			}
+		case '`':
+			i = skipTemplate(src, i+1, depth+1)
+			continue
+		case '/':
+			if j := skipSpaceAndComments(src, i); j > i {
+				i = j
+				continue
+			}
+		}
+		i++
+	}
+	return len(src)
+}
+
+// skipTemplate returns the offset after the backtick that closes a template whose text starts at i.
+func skipTemplate(src string, i, depth int) int {
+	for i < len(src) {
+		switch {
+		case src[i] == '\\':
+			i += 2
+		case src[i] == '`':
+			return i + 1
+		case src[i] == '$' && i+1 < len(src) && src[i+1] == '{':
+			i = skipSubstitution(src, i+2, depth)
+		default:
+			i++
+		}
+	}
+	return len(src)
+}
+
+// ---- free names ----
+
+// jsScope is one scope of the snippet. Names are resolved after the whole snippet is walked, so hoisted
+// declarations (var, function) count wherever they stand.
+type jsScope struct {
+	parent *jsScope
+	names  map[string]bool
+	fn     bool // a function scope: var declarations land here
+}
+
+func (sc *jsScope) declare(name string) {
+	if sc.names == nil {
+		sc.names = map[string]bool{}
+	}
+	sc.names[name] = true
+}
+
+func (sc *jsScope) resolves(name string) bool {
+	for s := sc; s != nil; s = s.parent {
+		if s.names[name] {
+			return true
+		}
+	}
+	return false
+}
+
+func (sc *jsScope) function() *jsScope {
+	s := sc
+	for !s.fn && s.parent != nil {
+		s = s.parent
+	}
+	return s
+}
+
+type useSite struct {
+	name  string
+	off   int // offset in the wrapped text
+	scope *jsScope
+}
+
+// scanner walks a goja AST collecting identifier uses and declarations.
+type scanner struct {
+	cur  *jsScope
+	uses []useSite
+}
+
+// freeNames runs walk in a fresh top-level scope and returns the names used but not declared, deduplicated,
+// in order of first use. The top level is a function scope because the engine runs every snippet as a
+// function body, where `arguments` exists.
+func freeNames(walk func(*scanner)) []jsRef {
+	root := &jsScope{fn: true}
+	root.declare("arguments")
+	s := &scanner{cur: root}
+	walk(s)
+	seen := map[string]bool{}
+	var out []jsRef
+	for _, u := range s.uses {
+		if seen[u.name] || u.scope.resolves(u.name) {
+			continue
+		}
+		seen[u.name] = true
+		out = append(out, jsRef{name: u.name, off: u.off})
+	}
+	return out
+}
+
+func (s *scanner) use(id *ast.Identifier) {
+	if id == nil || id.Name == "" {
+		return
+	}
+	s.uses = append(s.uses, useSite{name: id.Name.String(), off: int(id.Idx) - 1, scope: s.cur})
+}
+
+func (s *scanner) push(fn bool) *jsScope {
+	s.cur = &jsScope{parent: s.cur, fn: fn}
+	return s.cur
+}
+
+func (s *scanner) pop() { s.cur = s.cur.parent }
+
+func (s *scanner) exprs(list []ast.Expression) {
+	for _, e := range list {
+		s.expr(e)
+	}
+}
+
+func (s *scanner) expr(e ast.Expression) {
+	switch e := e.(type) {
+	case nil:
+	case *ast.Identifier:
+		s.use(e)
+	case *ast.PrivateIdentifier, *ast.BadExpression, *ast.BooleanLiteral, *ast.NullLiteral,
+		*ast.NumberLiteral, *ast.StringLiteral, *ast.RegExpLiteral, *ast.ThisExpression,
+		*ast.SuperExpression, *ast.MetaProperty:
+		// No names.
+	case *ast.ArrayLiteral:
+		s.exprs(e.Value)
+	case *ast.ArrayPattern, *ast.ObjectPattern:
+		s.target(e, nil)
+	case *ast.AssignExpression:
+		s.target(e.Left, nil)
+		s.expr(e.Right)
+	case *ast.AwaitExpression:
+		s.expr(e.Argument)
+	case *ast.YieldExpression:
+		s.expr(e.Argument)
+	case *ast.BinaryExpression:
+		s.expr(e.Left)
+		s.expr(e.Right)
+	case *ast.BracketExpression:
+		s.expr(e.Left)
+		s.expr(e.Member)
+	case *ast.CallExpression:
+		s.expr(e.Callee)
+		s.exprs(e.ArgumentList)
+	case *ast.NewExpression:
+		s.expr(e.Callee)
+		s.exprs(e.ArgumentList)
+	case *ast.ConditionalExpression:
+		s.expr(e.Test)
+		s.expr(e.Consequent)
+		s.expr(e.Alternate)
+	case *ast.DotExpression:
+		s.expr(e.Left) // the name after the dot is a property, not a reference
+	case *ast.PrivateDotExpression:
+		s.expr(e.Left)
+	case *ast.OptionalChain:
+		s.expr(e.Expression)
+	case *ast.Optional:
+		s.expr(e.Expression)
+	case *ast.SpreadElement:
+		s.expr(e.Expression)
+	case *ast.FunctionLiteral:
+		s.function(e, true)
+	case *ast.ArrowFunctionLiteral:
+		s.arrow(e)
+	case *ast.ClassLiteral:
+		s.class(e)
+	case *ast.ObjectLiteral:
+		for _, p := range e.Value {
+			s.property(p)
+		}
+	case *ast.PropertyShort, *ast.PropertyKeyed:
+		s.property(e.(ast.Property))
+	case *ast.SequenceExpression:
+		s.exprs(e.Sequence)
+	case *ast.TemplateLiteral:
+		s.expr(e.Tag)
+		s.exprs(e.Expressions)
+	case *ast.UnaryExpression:
+		s.expr(e.Operand)
+	case *ast.Binding:
+		s.target(e.Target, nil)
+		s.expr(e.Initializer)
+	default:
+		s.unknown(e)
+	}
+}
+
+// property walks one property of an object literal: keys are not references unless computed, but the
+// shorthand {X} is.
+func (s *scanner) property(p ast.Property) {
+	switch p := p.(type) {
+	case *ast.PropertyShort:
+		s.use(&p.Name)
+		s.expr(p.Initializer)
+	case *ast.PropertyKeyed:
+		if p.Computed {
+			s.expr(p.Key)
+		}
+		s.expr(p.Value)
+	case *ast.SpreadElement:
+		s.expr(p.Expression)
+	default:
+		s.unknown(p)
+	}
+}
+
+// target walks a binding or assignment target. With decl set, the names it binds are declared there;
+// without, it is an assignment and its names are references.
+func (s *scanner) target(e ast.Expression, decl *jsScope) {
+	switch e := e.(type) {
+	case nil:
+	case *ast.Identifier:
+		if decl != nil {
+			decl.declare(e.Name.String())
+		} else {
+			s.use(e)
+		}
+	case *ast.ArrayPattern:
+		for _, el := range e.Elements {
+			s.target(el, decl)
+		}
+		s.target(e.Rest, decl)
+	case *ast.ObjectPattern:
+		for _, p := range e.Properties {
+			switch p := p.(type) {
+			case *ast.PropertyShort:
+				s.target(&p.Name, decl)
+				s.expr(p.Initializer)
+			case *ast.PropertyKeyed:
+				if p.Computed {
+					s.expr(p.Key)
+				}
+				s.target(p.Value, decl)
+			case *ast.SpreadElement:
+				s.target(p.Expression, decl)
+			default:
+				s.unknown(p)
+			}
+		}
+		s.target(e.Rest, decl)
+	case *ast.AssignExpression: // a default value: [a = 1] or {a: b = 1}
+		s.target(e.Left, decl)
+		s.expr(e.Right)
+	case *ast.Binding:
+		s.target(e.Target, decl)
+		s.expr(e.Initializer)
+	case *ast.SpreadElement:
+		s.target(e.Expression, decl)
+	default:
+		// a.b = ..., a[b] = ...: an expression in assignment position.
+		s.expr(e)
+	}
+}
+
+func (s *scanner) bindings(list []*ast.Binding, decl *jsScope) {
+	for _, b := range list {
+		if b == nil {
+			continue
+		}
+		s.target(b.Target, decl)
+		s.expr(b.Initializer)
+	}
+}
+
+func (s *scanner) params(pl *ast.ParameterList, decl *jsScope) {
+	if pl == nil {
+		return
+	}
+	s.bindings(pl.List, decl)
+	s.target(pl.Rest, decl)
+}
+
+// function walks a function literal in its own scope. ownName binds a function expression's name inside
+// it; a declaration's name is bound by the enclosing scope instead, and a method's name not at all.
+func (s *scanner) function(fl *ast.FunctionLiteral, ownName bool) {
+	if fl == nil {
+		return
+	}
+	sc := s.push(true)
+	sc.declare("arguments")
+	if ownName && fl.Name != nil {
+		sc.declare(fl.Name.Name.String())
+	}
+	s.params(fl.ParameterList, sc)
+	if fl.Body != nil {
+		s.stmts(fl.Body.List)
+	}
+	s.pop()
+}
+
+// functionBody walks the wrapper function of a statement body: its statements are the snippet's top level.
+func (s *scanner) functionBody(fl *ast.FunctionLiteral) {
+	s.stmts(fl.Body.List)
+}
+
+func (s *scanner) arrow(af *ast.ArrowFunctionLiteral) {
+	sc := s.push(true)
+	s.params(af.ParameterList, sc)
+	switch b := af.Body.(type) {
+	case *ast.BlockStatement:
+		s.stmts(b.List)
+	case *ast.ExpressionBody:
+		s.expr(b.Expression)
+	case nil:
+	default:
+		s.unknown(b)
+	}
+	s.pop()
+}
+
+// class walks a class. A declaration's name is bound in the enclosing scope (done by the caller); every
+// class also binds its name inside itself.
+func (s *scanner) class(cl *ast.ClassLiteral) {
+	if cl == nil {
+		return
+	}
+	s.expr(cl.SuperClass)
+	sc := s.push(false)
+	if cl.Name != nil {
+		sc.declare(cl.Name.Name.String())
+	}
+	for _, el := range cl.Body {
+		switch el := el.(type) {
+		case *ast.FieldDefinition:
+			if el.Computed {
+				s.expr(el.Key)
+			}
+			s.push(true)
+			s.expr(el.Initializer)
+			s.pop()
+		case *ast.MethodDefinition:
+			if el.Computed {
+				s.expr(el.Key)
+			}
+			s.function(el.Body, false)
+		case *ast.ClassStaticBlock:
+			s.push(true)
+			if el.Block != nil {
+				s.stmts(el.Block.List)
+			}
+			s.pop()
+		case nil:
+		default:
+			s.unknown(el)
+		}
+	}
+	s.pop()
+}
+
+func (s *scanner) stmts(list []ast.Statement) {
+	for _, st := range list {
+		s.stmt(st)
+	}
+}
+
+func (s *scanner) stmt(st ast.Statement) {
+	switch st := st.(type) {
+	case nil:
+	case *ast.BadStatement, *ast.BranchStatement, *ast.DebuggerStatement, *ast.EmptyStatement:
+		// No names (a branch's label is not a reference).
+	case *ast.BlockStatement:
+		if st == nil {
+			return
+		}
+		s.push(false)
+		s.stmts(st.List)
+		s.pop()
+	case *ast.CaseStatement:
+		if st == nil {
+			return
+		}
+		s.expr(st.Test)
+		s.stmts(st.Consequent)
+	case *ast.DoWhileStatement:
+		s.stmt(st.Body)
+		s.expr(st.Test)
+	case *ast.ExpressionStatement:
+		s.expr(st.Expression)
+	case *ast.ForInStatement:
+		s.push(false)
+		s.forInto(st.Into)
+		s.expr(st.Source)
+		s.stmt(st.Body)
+		s.pop()
+	case *ast.ForOfStatement:
+		s.push(false)
+		s.forInto(st.Into)
+		s.expr(st.Source)
+		s.stmt(st.Body)
+		s.pop()
+	case *ast.ForStatement:
+		s.push(false)
+		switch in := st.Initializer.(type) {
+		case nil:
+		case *ast.ForLoopInitializerExpression:
+			s.expr(in.Expression)
+		case *ast.ForLoopInitializerVarDeclList:
+			s.bindings(in.List, s.cur.function())
+		case *ast.ForLoopInitializerLexicalDecl:
+			s.bindings(in.LexicalDeclaration.List, s.cur)
+		default:
+			s.unknown(in)
+		}
+		s.expr(st.Test)
+		s.expr(st.Update)
+		s.stmt(st.Body)
+		s.pop()
+	case *ast.IfStatement:
+		s.expr(st.Test)
+		s.stmt(st.Consequent)
+		s.stmt(st.Alternate)
+	case *ast.LabelledStatement:
+		s.stmt(st.Statement)
+	case *ast.ReturnStatement:
+		s.expr(st.Argument)
+	case *ast.SwitchStatement:
+		s.expr(st.Discriminant)
+		s.push(false)
+		for _, c := range st.Body {
+			s.stmt(c)
+		}
+		s.pop()
+	case *ast.ThrowStatement:
+		s.expr(st.Argument)
+	case *ast.TryStatement:
+		if st.Body != nil {
+			s.stmt(st.Body)
+		}
+		if st.Catch != nil {
+			s.stmt(st.Catch)
+		}
+		if st.Finally != nil {
+			s.stmt(st.Finally)
+		}
+	case *ast.CatchStatement:
+		if st == nil {
+			return
+		}
+		sc := s.push(false)
+		s.target(st.Parameter, sc)
+		if st.Body != nil {
+			s.stmts(st.Body.List)
+		}
+		s.pop()
+	case *ast.VariableStatement:
+		s.bindings(st.List, s.cur.function())
+	case *ast.LexicalDeclaration:
+		s.bindings(st.List, s.cur)
+	case *ast.WhileStatement:
+		s.expr(st.Test)
+		s.stmt(st.Body)
+	case *ast.WithStatement:
+		s.expr(st.Object)
+		s.stmt(st.Body)
+	case *ast.FunctionDeclaration:
+		if st.Function != nil && st.Function.Name != nil {
+			// Block-level functions are also visible function-wide in sloppy mode; count both.
+			name := st.Function.Name.Name.String()
+			s.cur.declare(name)
+			s.cur.function().declare(name)
+		}
+		s.function(st.Function, false)
+	case *ast.ClassDeclaration:
+		if st.Class != nil && st.Class.Name != nil {
+			s.cur.declare(st.Class.Name.Name.String())
+		}
+		s.class(st.Class)
+	default:
+		s.unknown(st)
+	}
+}
+
+func (s *scanner) forInto(in ast.ForInto) {
+	switch in := in.(type) {
+	case nil:
+	case *ast.ForIntoVar:
+		if in.Binding != nil {
+			s.target(in.Binding.Target, s.cur.function())
+			s.expr(in.Binding.Initializer)
+		}
+	case *ast.ForDeclaration:
+		s.target(in.Target, s.cur)
+	case *ast.ForIntoExpression:
+		s.target(in.Expression, nil)
+	default:
+		s.unknown(in)
+	}
+}
+
+var (
+	expressionType = reflect.TypeFor[ast.Expression]()
+	statementType  = reflect.TypeFor[ast.Statement]()
+	nodeType       = reflect.TypeFor[ast.Node]()
+)
+
+// unknown walks a node type this scanner does not know (a newer goja may add some) by reflection over its
+// fields, so names inside it are still found; identifiers are taken as references.
+func (s *scanner) unknown(n any) {
+	s.reflectWalk(reflect.ValueOf(n), 0)
+}
+
+func (s *scanner) reflectWalk(v reflect.Value, depth int) {
+	if depth > 8 || !v.IsValid() {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		if v.IsNil() {
+			return
+		}
+		s.reflectWalk(v.Elem(), depth)
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		if v.Type().Implements(expressionType) {
+			if _, known := s.knownExpr(v.Interface()); known {
+				s.expr(v.Interface().(ast.Expression))
+				return
+			}
+		}
+		if v.Type().Implements(statementType) {
+			if _, known := s.knownStmt(v.Interface()); known {
+				s.stmt(v.Interface().(ast.Statement))
+				return
+			}
+		}
+		if v.Elem().Kind() == reflect.Struct {
+			s.reflectWalk(v.Elem(), depth+1)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if !v.Type().Field(i).IsExported() {
+				continue
+			}
+			f := v.Field(i)
+			if f.Kind() == reflect.Struct && f.CanAddr() && f.Addr().Type().Implements(nodeType) {
+				f = f.Addr()
+			}
+			s.reflectWalk(f, depth+1)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			s.reflectWalk(v.Index(i), depth+1)
+		}
+	}
+}
+
+// knownExpr reports whether expr handles e itself (so the reflective walk can hand it back).
+func (s *scanner) knownExpr(e any) (ast.Expression, bool) {
+	switch e.(type) {
+	case *ast.Identifier, *ast.PrivateIdentifier, *ast.BadExpression, *ast.BooleanLiteral, *ast.NullLiteral,
+		*ast.NumberLiteral, *ast.StringLiteral, *ast.RegExpLiteral, *ast.ThisExpression,
+		*ast.SuperExpression, *ast.MetaProperty, *ast.ArrayLiteral,
+		*ast.ArrayPattern, *ast.ObjectPattern, *ast.AssignExpression, *ast.AwaitExpression,
+		*ast.YieldExpression, *ast.BinaryExpression, *ast.BracketExpression, *ast.CallExpression,
+		*ast.NewExpression, *ast.ConditionalExpression, *ast.DotExpression, *ast.PrivateDotExpression,
+		*ast.OptionalChain, *ast.Optional, *ast.SpreadElement, *ast.FunctionLiteral,
+		*ast.ArrowFunctionLiteral, *ast.ClassLiteral, *ast.ObjectLiteral, *ast.PropertyShort,
+		*ast.PropertyKeyed, *ast.SequenceExpression, *ast.TemplateLiteral, *ast.UnaryExpression,
+		*ast.Binding:
+		return e.(ast.Expression), true
+	}
+	return nil, false
+}
+
+// knownStmt reports whether stmt handles st itself.
+func (s *scanner) knownStmt(st any) (ast.Statement, bool) {
+	switch st.(type) {
+	case *ast.BadStatement, *ast.BranchStatement, *ast.DebuggerStatement, *ast.EmptyStatement,
+		*ast.BlockStatement, *ast.CaseStatement, *ast.DoWhileStatement, *ast.ExpressionStatement,
+		*ast.ForInStatement, *ast.ForOfStatement, *ast.ForStatement, *ast.IfStatement,
+		*ast.LabelledStatement, *ast.ReturnStatement, *ast.SwitchStatement, *ast.ThrowStatement,
+		*ast.TryStatement, *ast.CatchStatement, *ast.VariableStatement, *ast.LexicalDeclaration,
+		*ast.WhileStatement, *ast.WithStatement, *ast.FunctionDeclaration, *ast.ClassDeclaration:
+		return st.(ast.Statement), true
+	}
+	return nil, false
+}

@@ -1,0 +1,179 @@
+package rulesets
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var (
+	testcaseKeys     = []string{"name", "now", "culture", "input", "expect", "tolerance"}
+	testcaseKeysJSON = []string{"name", "now", "culture", "input", "expect", "tolerance", "file"}
+	expectKeys       = []string{"output", "strict", "alerts", "error"}
+)
+
+// tcInfo keeps what the cross-checks need about a testcase: where its expected keys and alerts stand.
+type tcInfo struct {
+	tc      *Testcase
+	d       *decoder
+	field   string
+	outKeys []entry
+	alerts  []*yaml.Node
+}
+
+// testcases reads a list of testcases: a tests/*.yaml file, or `testcases:` in ruleset.yaml or the JSON form.
+func (l *loader) testcases(d *decoder, n *yaml.Node, file, field string) {
+	if v := deref(n); v != nil && v.Kind == yaml.MappingNode {
+		d.problem(n, field, "write a list: each testcase starts with `- name: ...`", "testcases are a list, got a mapping")
+		return
+	}
+	for i, it := range d.list(n, field) {
+		l.testcase(d, it, file, field, i)
+	}
+}
+
+func (l *loader) testcase(d *decoder, n *yaml.Node, file, listField string, index int) {
+	field := fmt.Sprintf("%s[%d]", listField, index)
+	tc := &Testcase{File: file, Pos: d.pos(n)}
+	info := &tcInfo{tc: tc, d: d}
+	keys := testcaseKeys
+	if l.jsonForm {
+		keys = testcaseKeysJSON
+	}
+	if deref(n) == nil || deref(n).Kind != yaml.MappingNode {
+		d.problem(n, field, "write `- name: ...` with input and expect under it", "a testcase is a mapping, got %s", kindName(n))
+		return
+	}
+	// Name the testcase in every problem about it, including unknown keys written before its name.
+	for _, e := range rawEntries(n) {
+		if v := deref(e.V); e.Key == "name" && v != nil && v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) != "" {
+			field = listField + "." + strings.TrimSpace(v.Value)
+		}
+	}
+	m := d.fields(n, field, keys...)
+	if x, ok := m["name"]; ok {
+		tc.Name = strings.TrimSpace(d.str(x.V, field+".name"))
+		if tc.Name == "" {
+			d.problem(x.V, field+".name", "describe what the testcase shows", "the testcase name is empty")
+		}
+	} else {
+		d.problem(n, field+".name", "add `name: <what this testcase shows>`", "a testcase needs a name")
+	}
+	info.field = field
+	if x, ok := m["file"]; ok {
+		p := d.str(x.V, field+".file")
+		if p != RulesetFile {
+			if msg, hint := checkPath(p, ".yaml", ".yml"); msg != "" || !strings.HasPrefix(p, testsDir+"/") {
+				if msg == "" {
+					msg, hint = "`"+p+"` is not in the tests folder", "write tests/<name>.yaml, or ruleset.yaml for an inline testcase"
+				}
+				d.problem(x.V, field+".file", hint, "%s", msg)
+				p = RulesetFile
+			}
+		}
+		tc.File = p
+	}
+	if x, ok := m["now"]; ok {
+		s := d.str(x.V, field+".now")
+		t, err := parseNow(s, l.rs.Location())
+		if err != nil {
+			d.problem(x.V, field+".now", "write RFC 3339 (2023-07-20T09:00:00Z) or a date (2023-07-20)", "`%s` is not a time", s)
+		}
+		tc.Now = t
+	}
+	if x, ok := m["culture"]; ok {
+		tc.Culture = d.str(x.V, field+".culture")
+		l.checkCulture(d, x.V, field+".culture", tc.Culture)
+	}
+	if x, ok := m["input"]; ok {
+		tc.Input = l.objectValue(d, x.V, field+".input")
+	}
+	if x, ok := m["expect"]; ok {
+		ef := field + ".expect"
+		em := d.fields(x.V, ef, expectKeys...)
+		if y, ok := em["output"]; ok {
+			tc.Expect.Output = l.objectValue(d, y.V, ef+".output")
+			if tc.Expect.Output == nil {
+				tc.Expect.Output = NewObject() // written but empty: compare nothing, but do compare with strict
+			}
+			info.outKeys = rawEntries(y.V)
+		}
+		if y, ok := em["strict"]; ok {
+			tc.Expect.Strict = d.boolean(y.V, ef+".strict")
+		}
+		if y, ok := em["alerts"]; ok {
+			tc.Expect.HasAlerts = true
+			tc.Expect.Alerts = []string{}
+			for _, a := range d.list(y.V, ef+".alerts") {
+				if a == nil || a.Kind != yaml.ScalarNode || isNull(a) {
+					d.problem(a, ef+".alerts", "list alert names", "expected an alert name, got %s", kindName(a))
+					continue
+				}
+				tc.Expect.Alerts = append(tc.Expect.Alerts, a.Value)
+				info.alerts = append(info.alerts, a)
+			}
+		}
+		if y, ok := em["error"]; ok {
+			tc.Expect.HasError = true
+			v := deref(y.V)
+			switch {
+			case isNull(v):
+			case v.Kind == yaml.ScalarNode:
+				tc.Expect.Error = v.Value
+			default:
+				d.problem(y.V, ef+".error", "write part of the expected error message, or null for no error", "expected text or null, got %s", kindName(y.V))
+			}
+		}
+	}
+	if x, ok := m["tolerance"]; ok {
+		if f, ok := d.number(x.V, field+".tolerance"); ok {
+			if f < 0 {
+				d.problem(x.V, field+".tolerance", "write an absolute difference such as 0.000001", "the tolerance cannot be negative")
+			}
+			tc.Tolerance = f
+		}
+	}
+	l.tcs = append(l.tcs, info)
+	l.rs.Testcases = append(l.rs.Testcases, tc)
+}
+
+// objectValue reads a mapping as an *Object; null is nil.
+func (l *loader) objectValue(d *decoder, n *yaml.Node, field string) *Object {
+	if isNull(n) {
+		return nil
+	}
+	if deref(n).Kind != yaml.MappingNode {
+		d.problem(n, field, "write key: value lines", "expected a mapping, got %s", kindName(n))
+		return nil
+	}
+	v, _ := d.value(n, field)
+	obj, _ := v.(*Object)
+	return obj
+}
+
+// rawEntries lists a mapping's keys without reporting anything: the value was read (and reported on)
+// already, this is only for positions.
+func rawEntries(n *yaml.Node) []entry {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var out []entry
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].ShortTag() == "!!merge" {
+			continue
+		}
+		out = append(out, entry{Key: keyText(n.Content[i]), K: n.Content[i], V: n.Content[i+1]})
+	}
+	return out
+}
+
+// parseNow reads a testcase clock: RFC 3339, or a date meaning midnight in the ruleset's zone.
+func parseNow(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	return time.ParseInLocation(time.DateOnly, s, loc)
+}

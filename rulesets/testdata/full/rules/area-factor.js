@@ -1,0 +1,5 @@
+switch (area) {
+  case 'north': return 1.1;
+  case 'south': return 0.9;
+  default: return 1;
+}

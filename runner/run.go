@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/engine"
+	"github.com/spf13/cobra"
+)
+
+func newRunCmd() *cobra.Command {
+	var (
+		inputPath, now, culture, logLevel string
+		explain                           bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run DIR --input FILE|-",
+		Short: "Execute a ruleset against one input and print the result as JSON",
+		Long: `Execute a ruleset (a folder or its JSON form) against an input JSON object and print the result.
+
+An input that does not fit the ruleset's inputs prints {"errors": [{"path", "message"}, ...]} and
+exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stack"}} and exits 1.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			level, err := builtins.ParseLogLevel(logLevel)
+			if err != nil {
+				return err
+			}
+			opts := engine.ExecOptions{Culture: culture, Explain: explain, LogLevel: level}
+			if now != "" {
+				if opts.Now, err = parseNow(now); err != nil {
+					return err
+				}
+			}
+			eng := engine.New()
+			rs, err := loadRuleset(eng, args[0])
+			if err != nil {
+				printLoadError(cmd.ErrOrStderr(), args[0], err)
+				return exitError{1}
+			}
+			input, err := readInput(cmd.InOrStdin(), inputPath, eng.Limits().MaxInputBytes)
+			if err != nil {
+				writeJSON(cmd.OutOrStdout(), &engine.InputError{Problems: []engine.InputProblem{{Message: err.Error()}}})
+				return exitError{1}
+			}
+			res, err := rs.Execute(cmd.Context(), input, opts)
+			if err != nil {
+				var ie *engine.InputError
+				var ee *engine.EvalError
+				switch {
+				case errors.As(err, &ie):
+					writeJSON(cmd.OutOrStdout(), ie)
+				case errors.As(err, &ee):
+					writeJSON(cmd.OutOrStdout(), ee)
+				default:
+					writeJSON(cmd.OutOrStdout(), map[string]any{"error": map[string]any{"message": err.Error()}})
+				}
+				fmt.Fprintln(cmd.ErrOrStderr(), err)
+				return exitError{1}
+			}
+			writeJSON(cmd.OutOrStdout(), res)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&inputPath, "input", "i", "", "input JSON file, or - for standard input (required)")
+	f.StringVar(&now, "now", "", "execution clock, RFC 3339 or YYYY-MM-DD (default: the current time)")
+	f.StringVar(&culture, "culture", "", "execution culture for NUM, CUR and date names, e.g. nl-NL (default: the ruleset's)")
+	f.BoolVar(&explain, "explain", false, "add each evaluated rule's value, the names it read and its time")
+	f.StringVar(&logLevel, "log-level", "none", "console output kept in diagnostics: none, info, warning or error")
+	_ = cmd.MarkFlagRequired("input")
+	return cmd
+}
+
+// readInput reads the input JSON object from a file or standard input, refusing more than max bytes.
+func readInput(stdin io.Reader, path string, max int) (map[string]any, error) {
+	var r io.Reader = stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > max {
+		return nil, fmt.Errorf("input is larger than the %d-byte limit (Limits.MaxInputBytes)", max)
+	}
+	var input map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&input); err != nil {
+		return nil, fmt.Errorf("input is not a JSON object: %v", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("input has more than one JSON value")
+	}
+	return input, nil
+}
+
+func parseNow(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--now %q: use RFC 3339 (2024-05-17T10:30:00Z) or YYYY-MM-DD", s)
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(w, `{"error": {"message": %q}}`+"\n", err.Error())
+	}
+}
