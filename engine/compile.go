@@ -44,6 +44,7 @@ type compiled struct {
 	inputs    []*rulesets.Input
 	rules     []*rulesets.Rule
 	outRules  []int // indexes into rules of the output rules, in declared order
+	echoed    []int // indexes into inputs of the inputs echoed into the output
 	alerts    []*rulesets.Alert
 	constants []*rulesets.Constant
 	tables    []*rulesets.Table
@@ -265,12 +266,33 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) 
 		g.wf("%s: %s", n, n)
 	}
 	g.w("};\n")
-	params, assign := "", ""
+	g.wf("const __entities = [%s];\n", strings.Join(entityNames, ", "))
+	g.w("const __calcNames = [")
+	for i, n := range entityNames {
+		if i > 0 {
+			g.w(", ")
+		}
+		g.wf("Array.from(__calc_%s)", n)
+	}
+	g.w("];\n")
+	// Inputs arrive as plain JS values; entity-typed ones become instances here, inside the one call.
+	params, assign, echo := "", "", ""
 	for i, in := range rs.Inputs {
 		params += fmt.Sprintf(", __a%d", i)
-		assign += fmt.Sprintf("%s = __a%d; ", in.Name, i)
+		switch {
+		case in.Type.IsEntity():
+			assign += fmt.Sprintf("%s = __a%d === null ? null : new %s(__a%d);\n", in.Name, i, in.Type.Name, i)
+		case in.Type.Name == rulesets.TypeArray && in.Type.Of.IsEntity():
+			assign += fmt.Sprintf("%s = __a%d === null ? null : __newAll(%s, __a%d);\n", in.Name, i, in.Type.Of.Name, i)
+		default:
+			assign += fmt.Sprintf("%s = __a%d;\n", in.Name, i)
+		}
+		if in.Output {
+			echo += fmt.Sprintf("out[out.length] = __plain(%s);\n", in.Name)
+			c.echoed = append(c.echoed, i)
+		}
 	}
-	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign).Replace(runtimeJS))
+	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*ECHO*/", echo).Replace(runtimeJS))
 	g.w("\n})")
 
 	src := g.b.String()
@@ -350,10 +372,43 @@ func typeCheck(t *rulesets.Type, i int) string {
 // the run function. It sits at the end of the factory, so it sees the ruleset's bindings.
 const runtimeJS = `
 const __n = __rules.length;
-const __state = new Array(__n).fill(0);   // 0 not yet, 1 evaluating, 2 done, 3 failed
+// Memo state per rule: __seen[i] holds the generation (execution number) in which rule i was last
+// touched, so a new execution starts clean without resetting the arrays.
+const __seen = new Array(__n).fill(0);
+const __busy = new Array(__n).fill(false);
+const __failed = new Array(__n).fill(false);
 const __value = new Array(__n).fill(undefined);
+let __gen = 0;
 const __S = { cur: "", explain: null };
 const __hr = __k.hr;
+const __outRules = __k.outRules;
+function __newAll(C, list) {
+  const out = [];
+  for (let i = 0; i < list.length; i++) out[i] = list[i] === null ? null : new C(list[i]);
+  return out;
+}
+// __plain turns entity instances (also in arrays) into plain objects that carry their calculated
+// properties, so the host reads results without calling back into JS.
+function __plain(v) {
+  if (typeof v !== "object" || v === null || __entities.length === 0) return v;
+  if (Array.isArray(v)) {
+    let out = v;
+    for (let i = 0; i < v.length; i++) {
+      const p = __plain(v[i]);
+      if (p !== v[i]) { if (out === v) out = v.slice(); out[i] = p; }
+    }
+    return out;
+  }
+  for (let e = 0; e < __entities.length; e++) {
+    if (v instanceof __entities[e]) {
+      const o = {};
+      for (const k of Object.keys(v)) o[k] = v[k];
+      for (const k of __calcNames[e]) o[k] = v[k];
+      return o;
+    }
+  }
+  return v;
+}
 function __badType(i, want, v) {
   let got = v instanceof Date ? "an invalid date" : Array.isArray(v) ? "an array" : typeof v;
   if (typeof v === "number") got = String(v);
@@ -361,12 +416,14 @@ function __badType(i, want, v) {
   throw new TypeError("rule " + __ruleNames[i] + " must be " + (want === "array" ? "an array" : want === "any" ? "a value" : (/^[aeiou]/.test(want) ? "an " : "a ") + want) + ", got " + got);
 }
 function __get(i) {
-  switch (__state[i]) {
-    case 2: return __value[i];
-    case 1: throw new ReferenceError("reference cycle: rule " + __ruleNames[i] + " reads itself while it is being evaluated");
-    case 3: throw new Error("rule " + __ruleNames[i] + " failed earlier in this execution");
+  if (__seen[i] === __gen) {
+    if (__busy[i]) throw new ReferenceError("reference cycle: rule " + __ruleNames[i] + " reads itself while it is being evaluated");
+    if (__failed[i]) throw new Error("rule " + __ruleNames[i] + " failed earlier in this execution");
+    return __value[i];
   }
-  __state[i] = 1;
+  __seen[i] = __gen;
+  __busy[i] = true;
+  __failed[i] = false;
   const prev = __S.cur;
   __S.cur = __ruleNames[i];
   const ex = __S.explain;
@@ -378,12 +435,12 @@ function __get(i) {
     if (chk !== null) v = chk(v);
     ok = true;
   } finally {
-    if (!ok) __state[i] = 3;
+    __busy[i] = false;
+    if (!ok) __failed[i] = true;
   }
   __S.cur = prev;
   __value[i] = v;
-  __state[i] = 2;
-  if (ex !== null) ex.push(i, v, __hr() - t0);
+  if (ex !== null) { const k = ex.length; ex[k] = i; ex[k + 1] = v; ex[k + 2] = __hr() - t0; }
   return v;
 }
 for (let i = 0; i < __n; i++) {
@@ -393,19 +450,21 @@ return {
   state: __S,
   classes: __classes,
   run: function (explain/*PARAMS*/) {
-    __state.fill(0);
-    __value.fill(undefined);
+    __gen++;
     __S.cur = "";
     __S.explain = explain ? [] : null;
     /*ASSIGN*/
-    const out = __k.outRules.map(__get);
+    const out = [];
+    /*ECHO*/
+    for (let j = 0; j < __outRules.length; j++) out[out.length] = __plain(__get(__outRules[j]));
     const alerts = [];
     for (let j = 0; j < __when.length; j++) {
       __S.cur = "alert " + __alertNames[j];
-      if (__when[j]()) alerts.push(j, String(__message[j]()));
+      if (__when[j]()) { const k = alerts.length; alerts[k] = j; alerts[k + 1] = String(__message[j]()); }
     }
     __S.cur = "";
-    out.push(alerts, __S.explain);
+    out[out.length] = alerts;
+    out[out.length] = __S.explain;
     return out;
   },
 };`

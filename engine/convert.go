@@ -163,16 +163,7 @@ func (c *converter) entity(path, name string, v any) goja.Value {
 			_ = obj.Set(k, c.jsonValue(raw))
 		}
 	}
-	cls := c.classes[name]
-	if cls == nil {
-		return obj
-	}
-	inst, err := c.vm.New(cls, obj)
-	if err != nil {
-		c.problem(path, "%v", err)
-		return goja.Null()
-	}
-	return inst
+	return obj // the run function makes it an instance of the entity class
 }
 
 // jsonValue converts an untyped JSON-shaped value (deeply) to JS.

@@ -192,7 +192,6 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 			reuse = false
 		}
 		st.host.SetExec(nil)
-		st.lastArgs = nil
 		st.vm.ClearInterrupt()
 		if reuse {
 			r.put(st)
@@ -235,7 +234,6 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	if done := ctx.Done(); done != nil {
 		w.done, w.cause = done, func() error { return context.Cause(ctx) }
 	}
-	st.lastArgs = args
 	r.eng.watchdog.start(w)
 	val, jsErr := st.run(goja.Undefined(), args...)
 	r.eng.watchdog.stop(w)
@@ -259,16 +257,14 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 	res := &Result{
 		Ruleset: r.model.Name,
 		Version: r.model.Version,
-		Output:  make(map[string]any, len(c.outRules)+2),
+		Output:  make(map[string]any, len(c.echoed)+len(c.outRules)),
 		Alerts:  []Alert{},
-		order:   make([]string, 0, len(c.outRules)+2),
+		order:   make([]string, 0, len(c.echoed)+len(c.outRules)),
 	}
 	// Echoed inputs come first, in declared order, then the output rules.
-	for i, in := range c.inputs {
-		if !in.Output {
-			continue
-		}
-		v, err := st.conv.output(argValue(st, i), &in.Type, 0)
+	for j, idx := range c.echoed {
+		in := c.inputs[idx]
+		v, err := st.conv.output(arr.Get(indexKey(j)), &in.Type, 0)
 		if err != nil {
 			return nil, &EvalError{Ruleset: r.model.Name, Kind: "error", Message: fmt.Sprintf("input %s: %v", in.Name, err)}
 		}
@@ -277,14 +273,14 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 	}
 	for j, idx := range c.outRules {
 		rule := c.rules[idx]
-		v, err := st.conv.output(arr.Get(indexKey(j)), rule.Type, 0)
+		v, err := st.conv.output(arr.Get(indexKey(len(c.echoed)+j)), rule.Type, 0)
 		if err != nil {
 			return nil, &EvalError{Ruleset: r.model.Name, Rule: rule.Name, Kind: "error", Message: err.Error(), At: rule.Pos.String()}
 		}
 		res.Output[rule.OutputName] = v
 		res.order = append(res.order, rule.OutputName)
 	}
-	n := len(c.outRules)
+	n := len(c.echoed) + len(c.outRules)
 	if alerts, ok := arr.Get(indexKey(n)).(*goja.Object); ok {
 		m := int(alerts.Get("length").ToInteger())
 		for i := 0; i+1 < m; i += 2 {
@@ -308,11 +304,6 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 	}
 	res.Diagnostics = exec.Diagnostics()
 	return res, nil
-}
-
-// argValue reads back the JS value of input i as the run function received it.
-func argValue(st *vmState, i int) goja.Value {
-	return st.lastArgs[i+1]
 }
 
 // evalError maps a goja error to the author's rule and position.

@@ -23,8 +23,8 @@ type Limits struct {
 	// MaxStringLength is the longest string a single built-in string operation may make
 	// (repeat, padStart, padEnd, join), in characters (default 16 Mi).
 	MaxStringLength int
-	// MaxArrayLength is the longest array rule code may make with new Array(n), push, fill or
-	// Array.from (default 10 Mi).
+	// MaxArrayLength is the longest array rule code may make with new Array(n) or fill, or that
+	// Array.from, and the copying methods (toSorted, with, ...) may act on (default 10 Mi).
 	MaxArrayLength int
 	// MaxMemory is how much the process heap may grow while an execution runs before it is stopped
 	// (default 512 MiB). It is the backstop for runaway growth no other limit sees, such as string
@@ -116,11 +116,10 @@ const len = (o) => (o === null || o === undefined ? 0 : Number(o.length) || 0);
 wrap(SP, "repeat", (s, a) => stringLen("String.prototype.repeat", String(s).length * Math.max(0, Number(a[0]) || 0)));
 wrap(SP, "padStart", (s, a) => stringLen("String.prototype.padStart", Number(a[0]) || 0));
 wrap(SP, "padEnd", (s, a) => stringLen("String.prototype.padEnd", Number(a[0]) || 0));
-wrap(AP, "push", (arr, a) => arrayLen("Array.prototype.push", len(arr) + a.length));
-wrap(AP, "unshift", (arr, a) => arrayLen("Array.prototype.unshift", len(arr) + a.length));
-for (const m of ["fill", "map", "forEach", "filter", "reduce", "reduceRight", "some", "every", "find", "findIndex",
-                 "findLast", "findLastIndex", "indexOf", "lastIndexOf", "includes", "reverse", "slice", "splice", "sort",
-                 "toSorted", "toReversed", "toSpliced", "with", "copyWithin", "flat", "flatMap", "concat", "keys", "values", "entries"]) {
+// Only the methods that can allocate in proportion to an array's length inside one Go call are
+// wrapped: growth by push or index assignment happens in JS, where the memory watchdog and the
+// timeout see it, and wrapping hot methods like push and map would tax every rule.
+for (const m of ["fill", "toReversed", "toSorted", "toSpliced", "with", "flat", "flatMap", "copyWithin"]) {
   if (typeof AP[m] === "function") wrap(AP, m, (arr) => arrayLen("Array.prototype." + m, len(arr)));
 }
 Object.defineProperty(AP, "join", { value: { join(sep) { arrayLen("Array.prototype.join", len(this)); return join(this, sep); } }.join, writable: true, enumerable: false, configurable: true });

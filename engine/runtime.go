@@ -17,8 +17,6 @@ type vmState struct {
 	state *goja.Object // the program's __S: which rule is being evaluated
 	conv  *converter
 	start time.Time // start of the running execution, for explain timings
-
-	lastArgs []goja.Value // the running execution's arguments (explain flag, inputs), for echoing inputs
 }
 
 // newState builds a runtime: builtins, guards, the ruleset's scope, then lockdown.
