@@ -20,7 +20,7 @@ type PlainLimits struct {
 	MaxNodes  int // objects converted in total per call; after that an object becomes "[...]"
 }
 
-// DefaultPlainLimits are the limits Plain and PlainArgs use.
+// DefaultPlainLimits are the limits Plain, Host.Plain and Host.PlainArgs use.
 var DefaultPlainLimits = PlainLimits{MaxDepth: 10, MaxItems: 100, MaxKeys: 100, MaxString: 10_000, MaxNodes: 10_000}
 
 // Plain converts a JS value into a JSON-safe Go value, for diagnostics (console arguments, error

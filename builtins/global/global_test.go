@@ -140,7 +140,7 @@ func TestROUND(t *testing.T) {
 		// large and small numbers
 		{"ROUND(1e20, 2)", 1e20},
 		{"ROUND(1.7976931348623157e308, -15)", 1.7976931348623157e308},
-		{"ROUND(123456789012345.67, 1)", 123456789012345.7},
+		{"ROUND(123456789012345.67, 1)", 123456789012345.67}, // past 15 significant digits: nothing to round
 		{"ROUND(9007199254740993)", 9007199254740992},
 		{"ROUND(98765432101.234567, 5)", 98765432101.23457},
 		{"ROUND(1e-20, 2)", 0},
@@ -149,7 +149,7 @@ func TestROUND(t *testing.T) {
 		{"ROUND(0.0004, 3)", 0},
 		{"ROUND(0.000000000000005, 14)", 0.00000000000001},
 		{"ROUND(0.123456789012345, 15)", 0.123456789012345},
-		{"ROUND(0.1234567890123456, 15)", 0.123456789012346},
+		{"ROUND(0.1234567890123456, 15)", 0.1234567890123456}, // past 15 significant digits: nothing to round
 		// zero: the result is +0, never -0
 		{"Object.is(ROUND(-0.4), 0)", true},
 		{"Object.is(ROUND(-0), 0)", true},
@@ -180,7 +180,7 @@ func TestROUNDUPAndROUNDDOWN(t *testing.T) {
 		{"ROUNDUP(500, -2)", 500},
 		{"ROUNDUP(1e-20, 2)", 0.01},
 		{"ROUNDUP(-1e-20, 2)", -0.01},
-		{"ROUNDUP(0.1 + 0.2, 1)", 0.4}, // 0.30000000000000004 has digits past the first decimal
+		{"ROUNDUP(0.1 + 0.2, 1)", 0.3}, // Excel: 15 significant digits of 0.30000000000000004 are 0.3
 		{"ROUNDUP(3.2, 0)", 4},
 		{"Number.isNaN(ROUNDUP(NaN))", true},
 		{"ROUNDUP(Infinity, 2)", math.Inf(1)},
@@ -430,5 +430,32 @@ func TestTypings(t *testing.T) {
 	}
 	if got := eval(t, vm, "ROUND.name"); got != "ROUND" {
 		t.Errorf("ROUND.name = %v", got)
+	}
+}
+
+// Excel works to 15 significant digits: binary noise below that does not move a rounding.
+func TestRoundUsesFifteenSignificantDigits(t *testing.T) {
+	for _, c := range []struct {
+		x        float64
+		d        int
+		round    float64
+		up, down float64
+	}{
+		{0.1 + 0.2, 1, 0.3, 0.3, 0.3},
+		{16.887500000000003, 2, 16.89, 16.89, 16.88},
+		{1.005, 2, 1.01, 1.01, 1},
+		{1.0049999999999, 2, 1, 1.01, 1},
+		{-2.5, 0, -3, -3, -2},
+		{2.675, 2, 2.68, 2.68, 2.67},
+	} {
+		if got := roundDecimal(c.x, c.d, halfAwayFromZero); got != c.round {
+			t.Errorf("ROUND(%v, %d) = %v, want %v", c.x, c.d, got, c.round)
+		}
+		if got := roundDecimal(c.x, c.d, awayFromZero); got != c.up {
+			t.Errorf("ROUNDUP(%v, %d) = %v, want %v", c.x, c.d, got, c.up)
+		}
+		if got := roundDecimal(c.x, c.d, towardZero); got != c.down {
+			t.Errorf("ROUNDDOWN(%v, %d) = %v, want %v", c.x, c.d, got, c.down)
+		}
 	}
 }

@@ -19,6 +19,9 @@ const (
 // exact float64 (≤ 22), which the fast path below relies on.
 const maxDecimals = 15
 
+// significantDigits is the precision numbers are rounded from, as in Excel.
+const significantDigits = 15
+
 // pow10u[k] = 10^k for k ≤ 19 (10^19 < 2^64).
 var pow10u = [...]uint64{
 	1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
@@ -32,17 +35,18 @@ var pow10f = [...]float64{
 }
 
 // roundDecimal rounds x to decimals places (negative: to tens, hundreds, ...) as a decimal
-// number: it rounds the shortest decimal representation of x — the digits
-// strconv.FormatFloat(x, 'f', -1, 64) prints, which is what the rule author wrote and sees — not
-// the binary value, so roundDecimal(1.005, 2, halfAwayFromZero) is 1.01 although the double
-// nearest 1.005 is 1.00499999999999989...
+// number, the way Excel does: x is first written to 15 significant digits, which is what the rule
+// author wrote and sees, and those digits are rounded — not the binary value. So
+// roundDecimal(1.005, 2, halfAwayFromZero) is 1.01 although the double nearest 1.005 is
+// 1.00499999999999989..., and ROUNDUP(0.1 + 0.2, 1) is 0.3 although 0.1 + 0.2 is
+// 0.30000000000000004 in binary.
 //
-// It computes exactly what shopspring/decimal computes with
-// NewFromFloat(x).Round / RoundUp / RoundDown(decimals) followed by Float64(), without big
-// integers (a property test checks the two against each other):
+// It computes exactly what shopspring/decimal computes on the 15-digit text with Round /
+// RoundUp / RoundDown(decimals) followed by Float64(), without big integers (a property test
+// checks the two against each other):
 //
-//  1. strconv gives the shortest digits of |x| as an integer M of n ≤ 17 digits and an
-//     exponent E, with |x| = M·10^E exactly in decimal;
+//  1. strconv gives 15 significant digits of |x| as an integer M and an exponent E, with
+//     |x| ≈ M·10^E;
 //  2. k = −decimals − E digits are dropped: q = M / 10^k, r = M mod 10^k (k ≤ 0: nothing to drop,
 //     x is returned as is; k > n: every digit is dropped, q = 0 and r = M);
 //  3. q is incremented when the mode says so (half away: r ≥ 10^k / 2; away from zero: r ≠ 0);
@@ -55,7 +59,7 @@ func roundDecimal(x float64, decimals int, mode roundMode) float64 {
 		return x + 0 // −0 → +0
 	}
 	var buf [32]byte
-	b := strconv.AppendFloat(buf[:0], x, 'e', -1, 64) // [-]d[.ddd]e±dd
+	b := strconv.AppendFloat(buf[:0], x, 'e', significantDigits-1, 64) // [-]d.ddde±dd
 	neg := b[0] == '-'
 	if neg {
 		b = b[1:]

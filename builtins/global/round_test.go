@@ -4,19 +4,25 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
 )
 
-// roundReference is the definition roundDecimal must match: shopspring/decimal on the shortest
-// decimal representation of x (NewFromFloat), rounded with its Round (half away from zero),
+// roundReference is the definition roundDecimal must match: shopspring/decimal on x written to 15
+// significant digits (as Excel works), rounded with its Round (half away from zero),
 // RoundUp (away from zero) or RoundDown (toward zero), converted back to the nearest float64.
 func roundReference(x float64, decimals int, mode roundMode) float64 {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return x
 	}
-	d := decimal.NewFromFloat(x)
+	text := strconv.FormatFloat(x, 'e', significantDigits-1, 64)
+	exp, _ := strconv.Atoi(text[strings.IndexByte(text, 'e')+1:])
+	if -decimals <= exp-(significantDigits-1) {
+		return x // no digit is dropped: x stays as it is
+	}
+	d := decimal.RequireFromString(text)
 	switch mode {
 	case halfAwayFromZero:
 		d = d.Round(int32(decimals))
