@@ -100,7 +100,7 @@ func TestROUND(t *testing.T) {
 		{"ROUND(2.5)", 3},
 		{"ROUND(-0.5)", -1},
 		{"ROUND(-1.5)", -2},
-		{"ROUND(0.49999999999999994)", 0},
+		{"ROUND(0.49999999999999994)", 1}, // Excel: to 15 significant digits this is 0.5
 		{"ROUND(1.45, 1)", 1.5},
 		{"ROUND(-1.45, 1)", -1.5},
 		{"ROUND(0.125, 2)", 0.13},
@@ -140,16 +140,16 @@ func TestROUND(t *testing.T) {
 		// large and small numbers
 		{"ROUND(1e20, 2)", 1e20},
 		{"ROUND(1.7976931348623157e308, -15)", 1.7976931348623157e308},
-		{"ROUND(123456789012345.67, 1)", 123456789012345.67}, // past 15 significant digits: nothing to round
-		{"ROUND(9007199254740993)", 9007199254740992},
-		{"ROUND(98765432101.234567, 5)", 98765432101.23457},
+		{"ROUND(123456789012345.67, 1)", 123456789012346}, // Excel keeps 15 significant digits
+		{"ROUND(9007199254740993)", 9007199254740990}, // Excel keeps 15 significant digits
+		{"ROUND(98765432101.234567, 5)", 98765432101.2346}, // Excel keeps 15 significant digits
 		{"ROUND(1e-20, 2)", 0},
 		{"ROUND(5e-324, 15)", 0},
 		{"ROUND(0.0005, 3)", 0.001},
 		{"ROUND(0.0004, 3)", 0},
 		{"ROUND(0.000000000000005, 14)", 0.00000000000001},
 		{"ROUND(0.123456789012345, 15)", 0.123456789012345},
-		{"ROUND(0.1234567890123456, 15)", 0.1234567890123456}, // past 15 significant digits: nothing to round
+		{"ROUND(0.1234567890123456, 15)", 0.123456789012346}, // Excel keeps 15 significant digits
 		// zero: the result is +0, never -0
 		{"Object.is(ROUND(-0.4), 0)", true},
 		{"Object.is(ROUND(-0), 0)", true},

@@ -48,7 +48,7 @@ var pow10f = [...]float64{
 //  1. strconv gives 15 significant digits of |x| as an integer M and an exponent E, with
 //     |x| ≈ M·10^E;
 //  2. k = −decimals − E digits are dropped: q = M / 10^k, r = M mod 10^k (k ≤ 0: nothing to drop,
-//     x is returned as is; k > n: every digit is dropped, q = 0 and r = M);
+//     the 15-digit value is returned; k > n: every digit is dropped, q = 0 and r = M);
 //  3. q is incremented when the mode says so (half away: r ≥ 10^k / 2; away from zero: r ≠ 0);
 //  4. the result ±q·10^−decimals is converted to the nearest float64 (fromDecimal: one exact
 //     IEEE division or multiplication).
@@ -85,7 +85,16 @@ func roundDecimal(x float64, decimals int, mode roundMode) float64 {
 	// |x| = m · 10^(e − (n − 1)); drop k digits.
 	k := -decimals - (e - (n - 1))
 	if k <= 0 {
-		return x
+		// No digit is dropped: the result is the 15-digit value itself (0.1 + 0.2 → 0.3), unless
+		// that overflows (MaxFloat64 written to 15 digits is past it).
+		f, err := strconv.ParseFloat(string(b), 64)
+		if err != nil {
+			return x
+		}
+		if neg {
+			f = -f
+		}
+		return f
 	}
 	var q uint64
 	up := false

@@ -19,10 +19,14 @@ func roundReference(x float64, decimals int, mode roundMode) float64 {
 	}
 	text := strconv.FormatFloat(x, 'e', significantDigits-1, 64)
 	exp, _ := strconv.Atoi(text[strings.IndexByte(text, 'e')+1:])
-	if -decimals <= exp-(significantDigits-1) {
-		return x // no digit is dropped: x stays as it is
-	}
 	d := decimal.RequireFromString(text)
+	if -decimals <= exp-(significantDigits-1) {
+		// No digit is dropped: the 15-digit value, unless it overflows.
+		if f, _ := d.Float64(); !math.IsInf(f, 0) {
+			return f
+		}
+		return x
+	}
 	switch mode {
 	case halfAwayFromZero:
 		d = d.Round(int32(decimals))
