@@ -91,16 +91,16 @@ func newLoader(opts *LoadOptions) *loader {
 // loadMain decodes ruleset.yaml (or the JSON document).
 func (l *loader) loadMain(file string, src []byte) {
 	d := newDecoder(file, src, &l.probs)
-	d.jsonish = l.jsonForm
 	if !utf8.Valid(src) {
 		l.probs.add(Pos{File: file, Line: 1}, "", "save the file as UTF-8", "%s is not valid UTF-8", file)
 		return
 	}
-	root := d.parse(src)
+	root, ok := d.parse(src)
+	if !ok {
+		return
+	}
 	if root == nil {
-		if l.probs.empty() {
-			l.probs.add(Pos{File: file, Line: 1, Column: 1}, "", "start with `name: my-ruleset`", "%s is empty", file)
-		}
+		l.probs.add(Pos{File: file, Line: 1, Column: 1}, "", "start with `name: my-ruleset`", "%s is empty", file)
 		return
 	}
 	if deref(root).Kind != yaml.MappingNode {
@@ -108,8 +108,7 @@ func (l *loader) loadMain(file string, src []byte) {
 		return
 	}
 	l.mainOK = true
-	keys := rootKeys
-	m := d.fields(root, "", keys...)
+	m := d.fields(root, "", rootKeys...)
 	rs := l.rs
 
 	if e, ok := m["name"]; ok {
@@ -131,7 +130,7 @@ func (l *loader) loadMain(file string, src []byte) {
 	}
 	if e, ok := m["uses"]; ok {
 		seen := map[string]bool{}
-		for i, n := range d.list(e.V, "uses") {
+		for _, n := range d.list(e.V, "uses") {
 			name := d.str(n, "uses")
 			switch {
 			case !rulesetNameRE.MatchString(name):
@@ -141,7 +140,6 @@ func (l *loader) loadMain(file string, src []byte) {
 			case name == rs.Name:
 				d.problem(n, "uses", "remove it", "a ruleset cannot use itself")
 			}
-			_ = i
 			seen[name] = true
 			rs.Uses = append(rs.Uses, name)
 			if lib := l.opts.Libraries[name]; lib != nil && !lib.Library {

@@ -19,6 +19,8 @@ type Problem struct {
 	Hint string
 }
 
+// String is the problem as one line: "ruleset.yaml:42:7: rules.X.expression: message (hint)", the form
+// editors and CI logs turn into links.
 func (p Problem) String() string {
 	var b strings.Builder
 	if s := p.Pos.String(); s != "" {
@@ -44,6 +46,7 @@ type LoadError struct {
 	Problems []Problem
 }
 
+// Error lists the problems one per line, in Problem.String form.
 func (e *LoadError) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
@@ -66,8 +69,6 @@ func (ps *problems) add(pos Pos, field, hint, format string, args ...any) {
 }
 
 func (ps *problems) addProblem(p Problem) { ps.list = append(ps.list, p) }
-
-func (ps *problems) empty() bool { return len(ps.list) == 0 }
 
 // err sorts the problems and returns them as a *LoadError, or nil when there are none.
 func (ps *problems) err() error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -88,6 +89,12 @@ func FuzzAnalyze(f *testing.F) {
 			}
 			if c.Body != "" || c.Refs != nil {
 				t.Fatalf("analysis fields set on failure: %+v", c)
+			}
+			if !template && strings.HasPrefix(probs[0].Message, "cannot ") {
+				// Only real syntax errors may fail a body; finding its final expression must not.
+				if prog, err := parseJS(bodyPrefix + src + bodySuffix); err == nil && wrappedFunction(prog, bodyPrefix+src+bodySuffix) != nil {
+					t.Fatalf("valid body %q rejected: %v", src, probs[0])
+				}
 			}
 			return
 		}

@@ -1,8 +1,10 @@
 package rulesets
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -135,24 +137,34 @@ func analyzeSource(src string, kind CodeKind) (analysis, *syntaxErr) {
 	if !ok {
 		return a, nil
 	}
+	// Put `return` where the last statement starts: at the first token after the previous statement.
+	// Node end positions are not always exact, so the place found by starting from the expression
+	// (stepping back over parentheses the parser dropped) is the fallback; a re-parse decides.
 	lo := len(bodyPrefix)
 	if len(list) > 1 {
 		lo = int(list[len(list)-2].Idx1()) - 1
 	}
-	at := statementStart(w, lo, int(last.Expression.Idx0())-1)
-	if at < 0 {
-		return analysis{}, &syntaxErr{off: int(last.Idx0()) - 1 - len(bodyPrefix), msg: "cannot find where the final expression starts", hint: "put `return` before it"}
+	// A ";" before it ends a previous statement the parser would otherwise continue into the return
+	// ("let\nreturn x" reads as a broken declaration).
+	exprAt := int(last.Expression.Idx0()) - 1
+	statements := countStatements(fl.Body.List)
+	for _, kw := range []string{returnKw, ";" + returnKw} {
+		for _, at := range []int{skipSeparators(w, lo), statementStart(w, lo, exprAt)} {
+			at -= len(bodyPrefix)
+			if at < 0 || at > len(src) {
+				continue
+			}
+			body := src[:at] + kw + src[at:]
+			if endsWithReturn(body, statements) {
+				a.body = body
+				if at == 0 {
+					a.shift = len(kw)
+				}
+				return a, nil
+			}
+		}
 	}
-	at -= len(bodyPrefix)
-	body := src[:at] + returnKw + src[at:]
-	if !endsWithReturn(body) {
-		return analysis{}, &syntaxErr{off: at, msg: "cannot return the value of the final expression", hint: "put `return` before it"}
-	}
-	a.body = body
-	if at == 0 {
-		a.shift = len(returnKw)
-	}
-	return a, nil
+	return analysis{}, &syntaxErr{off: exprAt - len(bodyPrefix), msg: "cannot find where the final expression statement starts", hint: "put `return` before it"}
 }
 
 // analyzeTemplate reads src as the inside of a template literal. Backticks the author did not escape
@@ -358,16 +370,16 @@ func skipSpaceAndComments(s string, i int) int {
 	return i
 }
 
-// endsWithReturn checks a rewritten body: it must still be one function body whose last statement is the
-// inserted return.
-func endsWithReturn(body string) bool {
+// endsWithReturn checks a rewritten body: it must still be one function body with the same n
+// statements (empty ones aside), the last of them the inserted return.
+func endsWithReturn(body string, n int) bool {
 	w := bodyPrefix + body + bodySuffix
 	prog, err := parseJS(w)
 	if err != nil {
 		return false
 	}
 	fl := wrappedFunction(prog, w)
-	if fl == nil {
+	if fl == nil || countStatements(fl.Body.List) != n {
 		return false
 	}
 	list := fl.Body.List
@@ -382,6 +394,35 @@ func endsWithReturn(body string) bool {
 	}
 	_, ok := list[len(list)-1].(*ast.ReturnStatement)
 	return ok
+}
+
+// countStatements counts the statements that are not empty (a lone ";").
+func countStatements(list []ast.Statement) int {
+	n := 0
+	for _, st := range list {
+		if _, empty := st.(*ast.EmptyStatement); !empty {
+			n++
+		}
+	}
+	return n
+}
+
+// skipSeparators returns the offset of the first token at or after i: past white space, comments and
+// the semicolons that end the previous statement.
+func skipSeparators(s string, i int) int {
+	i = min(max(i, 0), len(s))
+	for i < len(s) {
+		if s[i] == ';' {
+			i++
+			continue
+		}
+		j := skipSpaceAndComments(s, i)
+		if j == i {
+			break
+		}
+		i = j
+	}
+	return i
 }
 
 // escapeTemplate escapes the backticks of template text that the author did not escape, leaving those of
@@ -525,15 +566,21 @@ func freeNames(walk func(*scanner)) []jsRef {
 	root.declare("arguments")
 	s := &scanner{cur: root}
 	walk(s)
-	seen := map[string]bool{}
+	first := map[string]int{}
 	var out []jsRef
 	for _, u := range s.uses {
-		if seen[u.name] || u.scope.resolves(u.name) {
+		if u.scope.resolves(u.name) {
 			continue
 		}
-		seen[u.name] = true
+		if i, seen := first[u.name]; seen {
+			out[i].off = min(out[i].off, u.off)
+			continue
+		}
+		first[u.name] = len(out)
 		out = append(out, jsRef{name: u.name, off: u.off})
 	}
+	// The walk mostly follows the source, but "first use" means first in the text.
+	slices.SortStableFunc(out, func(a, b jsRef) int { return cmp.Compare(a.off, b.off) })
 	return out
 }
 

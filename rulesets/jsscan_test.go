@@ -190,6 +190,10 @@ func TestBody(t *testing.T) {
 		{"after a block", "{ let a = 1 }\n(2)", false, "{ let a = 1 }\nreturn (2)", 0},
 		{"after regexp", "let r = /x/g\nr.source", false, "let r = /x/g\nreturn r.source", 0},
 		{"after escaped identifier", "let \\u0061b = 1;\n(ab)", false, "let \\u0061b = 1;\nreturn (ab)", 0},
+		{"tagged template last", "let t = String.raw\nt`x`", false, "let t = String.raw\nreturn t`x`", 0},
+		{"async arrow last", "const v = 1;\nasync () => v", false, "const v = 1;\nreturn async () => v", 0},
+		{"parenthesized async function last", "const v = 1;\n(async function() { return v })", false, "const v = 1;\nreturn (async function() { return v })", 0},
+		{"after a statement ending in a block comment", "let a = 1 /* one */;\n/* two */ a", false, "let a = 1 /* one */;\n/* two */ return a", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -221,6 +225,8 @@ func TestBodyRuns(t *testing.T) {
 		{"return 7", CodeBody, int64(7)},
 		{"[1, 2, 3].map(x => x * 2).join('-')", CodeBody, "2-4-6"},
 		{"function sq(x) { return x * x }\nsq(4)", CodeBody, int64(16)},
+		{"const tag = (s) => s[0] + '!';\ntag`hi`", CodeBody, "hi!"},
+		{"let n = 2\n++n", CodeBody, int64(3)},
 		{"a `quoted` ${1 + 1} and ${`nested ${'x'}`}", CodeTemplate, "a `quoted` 2 and nested x"},
 		{"already \\`escaped\\` ${'ok'}", CodeTemplate, "already `escaped` ok"},
 		{"cost: ${ {a: 5}.a }", CodeTemplate, "cost: 5"},

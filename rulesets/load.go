@@ -31,11 +31,10 @@ type LoadOptions struct {
 	Libraries map[string]*Ruleset
 }
 
-// The names of the files in a ruleset folder.
-const (
-	RulesetFile = "ruleset.yaml"
-	testsDir    = "tests"
-)
+// RulesetFile is the file that makes a folder a ruleset; inline testcases carry it as their File.
+const RulesetFile = "ruleset.yaml"
+
+const testsDir = "tests"
 
 // Load loads a ruleset from a folder, a ruleset.yaml path, or a .json file holding the single-JSON form.
 func Load(p string, opts *LoadOptions) (*Ruleset, error) {
@@ -200,9 +199,9 @@ func (l *loader) loadTestFiles() {
 			l.probs.add(Pos{File: p, Line: 1}, "", "save the file as UTF-8", "%s is not valid UTF-8", p)
 			continue
 		}
-		root := d.parse(src)
+		root, _ := d.parse(src)
 		if root == nil {
-			continue
+			continue // a syntax error (reported), or an empty file: no testcases
 		}
 		l.testcases(d, root, p, "testcases")
 	}

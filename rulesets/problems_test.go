@@ -12,6 +12,7 @@ func TestProblems(t *testing.T) {
 		name    string
 		files   map[string]string
 		globals bool // check unknown names against testGlobals
+		libs    map[string]*Ruleset
 		want    []string
 	}{
 		{
@@ -50,7 +51,7 @@ func TestProblems(t *testing.T) {
 			want:  []string{"ruleset.yaml:1:1: expected a mapping at the top, got a list"},
 		},
 		{
-			name: "name, version, culture, timezone",
+			name:  "name, version, culture, timezone",
 			files: map[string]string{"ruleset.yaml": "version: 1.0\nculture: xx-!!\ntimezone: Mars/Olympus\nlibrary: yes\nuses: [Bad_Name, ok, ok]\n"},
 			want: []string{
 				"ruleset.yaml:1:1: name: a ruleset needs a name",
@@ -293,6 +294,19 @@ alerts:
 			want:    nil,
 		},
 		{
+			name:  "libraries",
+			files: map[string]string{"ruleset.yaml": "name: x\nuses: [fin, plain]\nrules:\n  A: Annuity(Rate) + Missing + Plain\n"},
+			libs: map[string]*Ruleset{
+				"fin":   {Name: "fin", Library: true, Functions: []*Function{{Name: "Annuity"}}, Constants: []*Constant{{Name: "Rate"}}},
+				"plain": {Name: "plain", Functions: []*Function{{Name: "Plain"}}},
+			},
+			globals: true,
+			want: []string{
+				"ruleset.yaml:2:13: uses: `plain` is not a library (set `library: true` in plain)",
+				"ruleset.yaml:4:22: rules.A: unknown name `Missing`",
+			},
+		},
+		{
 			name: "cycles",
 			files: map[string]string{"ruleset.yaml": `name: x
 functions:
@@ -477,7 +491,7 @@ entities:
 		t.Run(tt.name, func(t *testing.T) {
 			var opts *LoadOptions
 			if tt.globals {
-				opts = &LoadOptions{Globals: testGlobals}
+				opts = &LoadOptions{Globals: testGlobals, Libraries: tt.libs}
 			}
 			rs, err := LoadDir(writeFiles(t, tt.files), opts)
 			got := problemsOf(t, err)

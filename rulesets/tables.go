@@ -122,9 +122,6 @@ func (l *loader) csvTable(data []byte, t *Table, field string) *tableGeom {
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff") // spreadsheet programs write a byte order mark
 	}
-	if len(header) < 2 {
-		l.probs.add(Pos{File: file, Line: 1, Column: 1}, f, "the first cell names the key column, the others the value columns", "the header row has no value columns")
-	}
 	for i := 1; i < len(header); i++ {
 		line, col := r.FieldPos(i)
 		t.Columns = append(t.Columns, strings.TrimSpace(header[i]))

@@ -3,6 +3,7 @@ package rulesets
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -175,7 +176,11 @@ func valueNode(v any) *yaml.Node {
 	case nil:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
 	case float64:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(x, 'f', -1, 64)}
+		tag := "!!float"
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			tag = "!!int" // else yaml writes `!!float 100`
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: strconv.FormatFloat(x, 'f', -1, 64)}
 	case bool:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(x)}
 	case string:

@@ -12,18 +12,20 @@ import (
 
 // Limits that keep a hostile document (alias bombs, self-referencing anchors) from exhausting the host.
 const (
-	maxDepth      = 100
-	maxValueNodes = 1_000_000
+	maxDepth = 100
+	// An honest document visits each of its nodes about once; only aliases make it visit more. Allow a
+	// few repeats per byte of the document.
+	valueNodesPerByte = 4
+	minValueNodes     = 10_000
 )
 
 // decoder reads the yaml.Node tree of one file, reporting problems at the nodes' own positions.
 type decoder struct {
-	file    string
-	lines   []string // the raw text, for the indentation of block scalars
-	probs   *problems
-	budget  int // value nodes left to visit; aliases can multiply them
-	blown   bool
-	jsonish bool // the single-JSON form
+	file   string
+	lines  []string // the raw text, for the indentation of block scalars
+	probs  *problems
+	budget int // value nodes left to visit; aliases can multiply them
+	blown  bool
 }
 
 func newDecoder(file string, src []byte, probs *problems) *decoder {
@@ -31,21 +33,21 @@ func newDecoder(file string, src []byte, probs *problems) *decoder {
 	for i, l := range lines {
 		lines[i] = strings.TrimSuffix(l, "\r")
 	}
-	return &decoder{file: file, lines: lines, probs: probs, budget: maxValueNodes}
+	return &decoder{file: file, lines: lines, probs: probs, budget: minValueNodes + valueNodesPerByte*len(src)}
 }
 
-// parseYAML parses one YAML (or JSON) document. It returns nil for an empty document, and reports
-// syntax errors itself.
-func (d *decoder) parse(src []byte) *yaml.Node {
+// parse parses one YAML (or JSON) document, reporting a syntax error as a problem (ok is false then).
+// An empty document is a nil node.
+func (d *decoder) parse(src []byte) (n *yaml.Node, ok bool) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		d.probs.addProblem(yamlProblem(d.file, src, err))
-		return nil
+		return nil, false
 	}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		return doc.Content[0]
+		return doc.Content[0], true
 	}
-	return nil
+	return nil, true
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {
@@ -91,7 +93,11 @@ func kindName(n *yaml.Node) string {
 		case "!!int", "!!float":
 			return "a number"
 		}
-		return fmt.Sprintf("the text %q", n.Value)
+		v := n.Value
+		if r := []rune(v); len(r) > 40 {
+			v = string(r[:37]) + "..."
+		}
+		return fmt.Sprintf("the text %q", v)
 	}
 	return "nothing"
 }
@@ -354,7 +360,7 @@ func (d *decoder) spend(n *yaml.Node, field string) bool {
 	}
 	if !d.blown {
 		d.blown = true
-		d.problem(n, field, "do not repeat large anchors through aliases", "the document expands to more than %d values", maxValueNodes)
+		d.problem(n, field, "do not repeat large anchors through aliases", "aliases make the document expand to too many values")
 	}
 	return false
 }

@@ -140,8 +140,8 @@ func TestROUND(t *testing.T) {
 		// large and small numbers
 		{"ROUND(1e20, 2)", 1e20},
 		{"ROUND(1.7976931348623157e308, -15)", 1.7976931348623157e308},
-		{"ROUND(123456789012345.67, 1)", 123456789012346}, // Excel keeps 15 significant digits
-		{"ROUND(9007199254740993)", 9007199254740990}, // Excel keeps 15 significant digits
+		{"ROUND(123456789012345.67, 1)", 123456789012346},  // Excel keeps 15 significant digits
+		{"ROUND(9007199254740993)", 9007199254740990},      // Excel keeps 15 significant digits
 		{"ROUND(98765432101.234567, 5)", 98765432101.2346}, // Excel keeps 15 significant digits
 		{"ROUND(1e-20, 2)", 0},
 		{"ROUND(5e-324, 15)", 0},
