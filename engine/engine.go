@@ -101,13 +101,20 @@ func (e *Engine) Globals() (map[string]bool, error) {
 	return e.globals, e.globalsErr
 }
 
-// LoadOptions are the loader options that make the loader check names against this engine's builtins.
+// LoadOptions are the loader options that make the loader check names against this engine's
+// builtins and its loaded library rulesets.
 func (e *Engine) LoadOptions() (*rulesets.LoadOptions, error) {
 	g, err := e.Globals()
 	if err != nil {
 		return nil, err
 	}
-	return &rulesets.LoadOptions{Globals: g}, nil
+	libs := map[string]*rulesets.Ruleset{}
+	for _, rs := range e.Rulesets() { // ascending versions: the latest of each name wins
+		if rs.model.Library {
+			libs[rs.model.Name] = rs.model
+		}
+	}
+	return &rulesets.LoadOptions{Globals: g, Libraries: libs}, nil
 }
 
 // Load reads a ruleset folder (or a .json file), validates and compiles it, and adds it to the engine.

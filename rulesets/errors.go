@@ -101,6 +101,9 @@ func yamlProblem(file string, src []byte, err error) Problem {
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		if n, err := strconv.Atoi(m[1]); err == nil {
 			pos.Line = n
+			if isYAMLParserError(m[2]) {
+				pos.Line++ // yaml.v3 adds 1 to scanner error lines only: parser errors come 0-based
+			}
 		}
 		msg = m[2]
 	} else {
@@ -112,6 +115,17 @@ func yamlProblem(file string, src []byte, err error) Problem {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
 	return Problem{Pos: pos, Message: "invalid YAML: " + msg, Hint: "fix the syntax at this line; quote values that contain `: ` or start with a special character"}
+}
+
+// isYAMLParserError tells libyaml's parser errors (whose marks yaml.v3 reports 0-based) from its
+// scanner errors (reported 1-based), by the parser's fixed messages.
+func isYAMLParserError(msg string) bool {
+	for _, p := range []string{"did not find expected", "found duplicate %", "found incompatible YAML document", "found undefined tag handle"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // offsetPos is the line and (character) column of a byte offset in src.

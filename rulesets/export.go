@@ -20,6 +20,9 @@ const (
 
 // MarshalJSON writes the single-JSON form, so a Ruleset can be embedded in other JSON documents.
 func (rs *Ruleset) MarshalJSON() ([]byte, error) {
+	if rs == nil {
+		return []byte("null"), nil
+	}
 	return ExportJSON(rs)
 }
 
@@ -27,6 +30,9 @@ func (rs *Ruleset) MarshalJSON() ([]byte, error) {
 // Code read from a file carries both its `file` and its text, CSV tables both their `file` and their
 // content, and every testcase the `file` it came from, so WriteDir can rebuild the folder.
 func ExportJSON(rs *Ruleset) ([]byte, error) {
+	if rs == nil {
+		return nil, fmt.Errorf("rulesets: no ruleset to export")
+	}
 	tree := exportTree(rs, modeJSON)
 	var b bytes.Buffer
 	if err := writeJSON(&b, tree, ""); err != nil {

@@ -193,6 +193,8 @@ func TestBody(t *testing.T) {
 		{"tagged template last", "let t = String.raw\nt`x`", false, "let t = String.raw\nreturn t`x`", 0},
 		{"async arrow last", "const v = 1;\nasync () => v", false, "const v = 1;\nreturn async () => v", 0},
 		{"parenthesized async function last", "const v = 1;\n(async function() { return v })", false, "const v = 1;\nreturn (async function() { return v })", 0},
+		{"let as an identifier before the last", "let\n0", false, "let\n;return 0", 0},
+		{"at the start after a let identifier", "let\n0;", false, "let\n;return 0;", 0},
 		{"after a statement ending in a block comment", "let a = 1 /* one */;\n/* two */ a", false, "let a = 1 /* one */;\n/* two */ return a", 0},
 	}
 	for _, tt := range tests {

@@ -28,8 +28,12 @@ var jsGlobals = setOf(
 	"WeakRef", "FinalizationRegistry", "ArrayBuffer", "SharedArrayBuffer", "DataView", "Atomics",
 	"Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array",
 	"Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array", "Intl", "Iterator",
-	"arguments",
+	"GoError", "arguments",
 )
+
+// jsAbsent are standard globals goja does not provide: no ruleset may declare them, but code that uses
+// them gets "unknown name" at load time rather than a ReferenceError at run time.
+var jsAbsent = setOf("Intl", "Iterator", "WeakRef", "FinalizationRegistry", "SharedArrayBuffer", "Atomics")
 
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))

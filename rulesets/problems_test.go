@@ -18,7 +18,12 @@ func TestProblems(t *testing.T) {
 		{
 			name:  "yaml syntax error",
 			files: map[string]string{"ruleset.yaml": "name: x\nrules:\n  A: 1\n B: 2\n"},
-			want:  []string{"ruleset.yaml:3: invalid YAML: did not find expected key"}, // yaml.v3 names the line of the mapping
+			want:  []string{"ruleset.yaml:4: invalid YAML: did not find expected key"}, // the line of ` B: 2`
+		},
+		{
+			name:  "an unclosed flow mapping names its line",
+			files: map[string]string{"ruleset.yaml": "name: x\nrules:\n  A: {expression: 1\n  B: 2\n"},
+			want:  []string{"ruleset.yaml:3: invalid YAML: did not find expected ',' or '}'"},
 		},
 		{
 			name:  "yaml syntax error on the first line",
@@ -265,7 +270,7 @@ functions:
       const local = n * 2;
       return local + NumberOfDay;
 rules:
-  A: ROUND(NumberOfDays) + Math.PI + undefined + console.log
+  A: ROUND(NumberOfDays) + Math.PI + undefined + console.log + Intl
   B: |
     let total = 0;
     for (const x of Itmes) total += x;
@@ -277,6 +282,7 @@ alerts:
 			want: []string{
 				"ruleset.yaml:8:29: entities.Person.calculated.Age: unknown name `Offset`",
 				"ruleset.yaml:14:22: functions.F.body: unknown name `NumberOfDay` (did you mean `NumberOfDays`?)",
+				"ruleset.yaml:16:64: rules.A: unknown name `Intl` (the JavaScript engine (goja) does not provide it)",
 				"ruleset.yaml:19:21: rules.B: unknown name `Itmes`",
 				"ruleset.yaml:22:32: alerts.Big.when: unknown name `Limit`",
 				"ruleset.yaml:22:51: alerts.Big.message: unknown name `Foo`",
@@ -453,6 +459,7 @@ testcases:
 			name: "entities",
 			files: map[string]string{"ruleset.yaml": `name: x
 entities:
+  date: {}
   P:
     persisted: 1
     properties:
@@ -464,12 +471,13 @@ entities:
       Q: {type: number}
 `},
 			want: []string{
-				"ruleset.yaml:4:16: entities.P.persisted: expected true or false, got a number",
-				"ruleset.yaml:6:7: entities.P.properties.class: `class` is a reserved word in JavaScript",
-				"ruleset.yaml:7:37: entities.P.properties.Name.default: the default does not fit type string: expected text, got the number 3",
-				"ruleset.yaml:9:7: entities.P.calculated.Name: `Name` is also a stored property of P",
-				"ruleset.yaml:10:10: entities.P.calculated.Z: expected an expression or a mapping with expression, got a list",
-				"ruleset.yaml:11:7: entities.P.calculated.Q: no `expression` or `file` given",
+				"ruleset.yaml:3:3: entities.date: `date` is a built-in type name",
+				"ruleset.yaml:5:16: entities.P.persisted: expected true or false, got a number",
+				"ruleset.yaml:7:7: entities.P.properties.class: `class` is a reserved word in JavaScript",
+				"ruleset.yaml:8:37: entities.P.properties.Name.default: the default does not fit type string: expected text, got the number 3",
+				"ruleset.yaml:10:7: entities.P.calculated.Name: `Name` is also a stored property of P",
+				"ruleset.yaml:11:10: entities.P.calculated.Z: expected an expression or a mapping with expression, got a list",
+				"ruleset.yaml:12:7: entities.P.calculated.Q: no `expression` or `file` given",
 			},
 		},
 		{

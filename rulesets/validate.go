@@ -243,13 +243,15 @@ func (l *loader) checkUnknownNames() {
 			continue
 		}
 		for _, r := range ci.refs {
-			if known[r.name] || l.opts.Globals[r.name] || jsGlobals[r.name] || slices.Contains(ci.scope, r.name) {
+			if known[r.name] || l.opts.Globals[r.name] || (jsGlobals[r.name] && !jsAbsent[r.name]) || slices.Contains(ci.scope, r.name) {
 				continue
 			}
 			cands := append(slices.Clone(candidates), ci.scope...)
-			l.probs.add(ci.code.atOffset(r.off), ci.field,
-				didYouMean(r.name, cands, "declare it as an input, constant, table, function or rule, or fix the spelling"),
-				"unknown name `%s`", r.name)
+			hint := didYouMean(r.name, cands, "declare it as an input, constant, table, function or rule, or fix the spelling")
+			if jsAbsent[r.name] {
+				hint = "the JavaScript engine (goja) does not provide it"
+			}
+			l.probs.add(ci.code.atOffset(r.off), ci.field, hint, "unknown name `%s`", r.name)
 		}
 	}
 }

@@ -16,6 +16,9 @@ import (
 // tables/*.csv for tables that have one, and tests/*.yaml for testcases by their File. Other files in dir
 // are left alone. Loading the folder again gives the same ruleset (comments are not kept).
 func WriteDir(rs *Ruleset, dir string) error {
+	if rs == nil {
+		return fmt.Errorf("rulesets: no ruleset to write")
+	}
 	files := map[string][]byte{}
 	add := func(p string, data []byte, what string) error {
 		if msg, _ := checkPath(p, path.Ext(p)); msg != "" || path.Ext(p) == "" {
