@@ -79,7 +79,7 @@ func TestRunErrors(t *testing.T) {
 	dir := rulesetDir(t, "")
 	cases := []struct {
 		name, stdin, want string
-		args               []string
+		args              []string
 	}{
 		{"invalid input lists problems with paths", `{"Member": "yes"}`, `"path": "Amount"`, nil},
 		{"not JSON", `{"Amount": `, "input is not a JSON object", nil},
