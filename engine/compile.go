@@ -152,7 +152,7 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) 
 			calc[i] = jsString(cp.Name)
 		}
 		g.wf("const __calc_%s = new Set([%s]);\n", e.Name, strings.Join(calc, ", "))
-		g.wf("const %s = (class %s {\nconstructor(p) {\nif (p !== undefined && p !== null) for (const k of Object.keys(p)) if (!__calc_%s.has(k)) this[k] = p[k];\n", e.Name, e.Name, e.Name)
+		g.wf("const %s = (class %s {\nconstructor(p) {\nif (p !== undefined && p !== null) { const ks = Object.keys(p); for (let i = 0; i < ks.length; i++) { const k = ks[i]; if (!__calc_%s.has(k)) this[k] = p[k]; } }\n", e.Name, e.Name, e.Name)
 		for i, p := range e.Properties {
 			def := "null"
 			if p.HasDefault {
@@ -288,7 +288,7 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) 
 			assign += fmt.Sprintf("%s = __a%d;\n", in.Name, i)
 		}
 		if in.Output {
-			echo += fmt.Sprintf("out[out.length] = __plain(%s);\n", in.Name)
+			echo += fmt.Sprintf("v = %s; out[out.length] = typeof v === \"object\" && v !== null ? __plain(v) : v;\n", in.Name)
 			c.echoed = append(c.echoed, i)
 		}
 	}
@@ -372,16 +372,49 @@ func typeCheck(t *rulesets.Type, i int) string {
 // the run function. It sits at the end of the factory, so it sees the ruleset's bindings.
 const runtimeJS = `
 const __n = __rules.length;
-// Memo state per rule: __seen[i] holds the generation (execution number) in which rule i was last
-// touched, so a new execution starts clean without resetting the arrays.
-const __seen = new Array(__n).fill(0);
-const __busy = new Array(__n).fill(false);
-const __failed = new Array(__n).fill(false);
-const __value = new Array(__n).fill(undefined);
+// __st[i] says what rule i is in the current execution (generation __gen): __gen done, -__gen
+// being evaluated, __gen + 0.5 failed; anything else: not yet touched. A new execution starts clean
+// by incrementing __gen, without resetting the array.
+const __st = new Array(__n).fill(0);
+const __val = new Array(__n).fill(undefined);
 let __gen = 0;
-const __S = { cur: "", explain: null };
+let __typeFail = -1; // the rule whose value failed its declared-type check, for the error report
+let __ex = null;  // the explain trace, when asked for
 const __hr = __k.hr;
 const __outRules = __k.outRules;
+function __badType(i, want, v) {
+  __typeFail = i;
+  let got = v instanceof Date ? "an invalid date" : Array.isArray(v) ? "an array" : typeof v;
+  if (typeof v === "number") got = String(v);
+  else if (typeof v === "string") got = "string " + JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
+  throw new TypeError("rule " + __ruleNames[i] + " must be " + (want === "array" ? "an array" : want === "any" ? "a value" : (/^[aeiou]/.test(want) ? "an " : "a ") + want) + ", got " + got);
+}
+function __get(i) {
+  const s = __st[i];
+  if (s === __gen) return __val[i];
+  if (s === -__gen) throw new ReferenceError("reference cycle: rule " + __ruleNames[i] + " reads itself while it is being evaluated");
+  if (s === __gen + 0.5) throw new Error("rule " + __ruleNames[i] + " failed earlier in this execution");
+  __st[i] = -__gen;
+  const t0 = __ex === null ? 0 : __hr();
+  let v, ok = false;
+  try {
+    v = __rules[i]();
+    const chk = __checks[i];
+    if (chk !== null) v = chk(v);
+    ok = true;
+  } finally {
+    __st[i] = ok ? __gen : __gen + 0.5;
+  }
+  __val[i] = v;
+  if (__ex !== null) { const k = __ex.length; __ex[k] = i; __ex[k + 1] = v; __ex[k + 2] = __hr() - t0; }
+  return v;
+}
+for (let i = 0; i < __n; i++) {
+  Object.defineProperty(globalThis, __ruleNames[i], {
+    get: function () { return __st[i] === __gen ? __val[i] : __get(i); },
+    enumerable: true, configurable: false,
+  });
+}
 function __newAll(C, list) {
   const out = [];
   for (let i = 0; i < list.length; i++) out[i] = list[i] === null ? null : new C(list[i]);
@@ -390,81 +423,48 @@ function __newAll(C, list) {
 // __plain turns entity instances (also in arrays) into plain objects that carry their calculated
 // properties, so the host reads results without calling back into JS.
 function __plain(v) {
-  if (typeof v !== "object" || v === null || __entities.length === 0) return v;
+  if (__entities.length === 0) return v;
   if (Array.isArray(v)) {
     let out = v;
     for (let i = 0; i < v.length; i++) {
-      const p = __plain(v[i]);
-      if (p !== v[i]) { if (out === v) out = v.slice(); out[i] = p; }
+      const e = v[i];
+      if (typeof e !== "object" || e === null) continue;
+      const p = __plain(e);
+      if (p !== e) { if (out === v) out = v.slice(); out[i] = p; }
     }
     return out;
   }
   for (let e = 0; e < __entities.length; e++) {
     if (v instanceof __entities[e]) {
-      const o = {};
-      for (const k of Object.keys(v)) o[k] = v[k];
-      for (const k of __calcNames[e]) o[k] = v[k];
+      const o = {}, ks = Object.keys(v), calc = __calcNames[e];
+      for (let i = 0; i < ks.length; i++) o[ks[i]] = v[ks[i]];
+      for (let i = 0; i < calc.length; i++) o[calc[i]] = v[calc[i]];
       return o;
     }
   }
   return v;
 }
-function __badType(i, want, v) {
-  let got = v instanceof Date ? "an invalid date" : Array.isArray(v) ? "an array" : typeof v;
-  if (typeof v === "number") got = String(v);
-  else if (typeof v === "string") got = "string " + JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
-  throw new TypeError("rule " + __ruleNames[i] + " must be " + (want === "array" ? "an array" : want === "any" ? "a value" : (/^[aeiou]/.test(want) ? "an " : "a ") + want) + ", got " + got);
-}
-function __get(i) {
-  if (__seen[i] === __gen) {
-    if (__busy[i]) throw new ReferenceError("reference cycle: rule " + __ruleNames[i] + " reads itself while it is being evaluated");
-    if (__failed[i]) throw new Error("rule " + __ruleNames[i] + " failed earlier in this execution");
-    return __value[i];
-  }
-  __seen[i] = __gen;
-  __busy[i] = true;
-  __failed[i] = false;
-  const prev = __S.cur;
-  __S.cur = __ruleNames[i];
-  const ex = __S.explain;
-  const t0 = ex === null ? 0 : __hr();
-  let v, ok = false;
-  try {
-    v = __rules[i]();
-    const chk = __checks[i];
-    if (chk !== null) v = chk(v);
-    ok = true;
-  } finally {
-    __busy[i] = false;
-    if (!ok) __failed[i] = true;
-  }
-  __S.cur = prev;
-  __value[i] = v;
-  if (ex !== null) { const k = ex.length; ex[k] = i; ex[k + 1] = v; ex[k + 2] = __hr() - t0; }
-  return v;
-}
-for (let i = 0; i < __n; i++) {
-  Object.defineProperty(globalThis, __ruleNames[i], { get: function () { return __get(i); }, enumerable: true, configurable: false });
-}
 return {
-  state: __S,
   classes: __classes,
+  typeFail: function () { return __typeFail; },
   run: function (explain/*PARAMS*/) {
     __gen++;
-    __S.cur = "";
-    __S.explain = explain ? [] : null;
+    __typeFail = -1;
+    __ex = explain ? [] : null;
     /*ASSIGN*/
     const out = [];
+    let v;
     /*ECHO*/
-    for (let j = 0; j < __outRules.length; j++) out[out.length] = __plain(__get(__outRules[j]));
+    for (let j = 0; j < __outRules.length; j++) {
+      v = __get(__outRules[j]);
+      out[out.length] = typeof v === "object" && v !== null ? __plain(v) : v;
+    }
     const alerts = [];
     for (let j = 0; j < __when.length; j++) {
-      __S.cur = "alert " + __alertNames[j];
       if (__when[j]()) { const k = alerts.length; alerts[k] = j; alerts[k + 1] = String(__message[j]()); }
     }
-    __S.cur = "";
     out[out.length] = alerts;
-    out[out.length] = __S.explain;
+    out[out.length] = __ex;
     return out;
   },
 };`

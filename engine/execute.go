@@ -309,9 +309,6 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 // evalError maps a goja error to the author's rule and position.
 func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
 	e := &EvalError{Ruleset: r.model.Name, Kind: "error", err: err}
-	if cur := st.state.Get("cur"); cur != nil {
-		e.Rule = cur.String()
-	}
 	var stack []goja.StackFrame
 	var interrupted *goja.InterruptedError
 	var overflow *goja.StackOverflowError
@@ -334,9 +331,17 @@ func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
 	default:
 		e.Message = err.Error()
 	}
+	// The rule is the innermost rule or alert in the author's code on the stack: a function or a
+	// calculated property is reported as a frame of the rule that called it.
 	for _, f := range stack {
 		if f.SrcName() != programName {
 			continue
+		}
+		if e.Rule == "" && f.FuncName() == "__badType" {
+			if i, err := st.typeFail(goja.Undefined()); err == nil && int(i.ToInteger()) >= 0 {
+				rule := r.c.rules[i.ToInteger()]
+				e.Rule, e.At = rule.Name, rule.Pos.String()
+			}
 		}
 		pos := f.Position()
 		sn := findSnippet(r.c.snippets, pos.Line)
@@ -347,16 +352,15 @@ func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
 		if e.At == "" {
 			e.At = at
 		}
-		e.Stack = append(e.Stack, fmt.Sprintf("%s %s (%s)", sn.kind, sn.name, at))
-	}
-	if e.At == "" {
-		// Raised by the engine's own glue (a declared-type check, a timeout between statements):
-		// point at the rule's declaration.
-		for _, rule := range r.c.rules {
-			if rule.Name == e.Rule {
-				e.At = rule.Pos.String()
+		if e.Rule == "" {
+			switch sn.kind {
+			case "rule":
+				e.Rule = sn.name
+			case "alert", "message":
+				e.Rule = "alert " + sn.name
 			}
 		}
+		e.Stack = append(e.Stack, fmt.Sprintf("%s %s (%s)", sn.kind, sn.name, at))
 	}
 	return e
 }

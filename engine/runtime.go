@@ -14,7 +14,7 @@ type vmState struct {
 	vm    *goja.Runtime
 	host  *builtins.Host
 	run   goja.Callable
-	state *goja.Object // the program's __S: which rule is being evaluated
+	typeFail goja.Callable // the rule whose value failed its declared type; read after an error
 	conv  *converter
 	start time.Time // start of the running execution, for explain timings
 }
@@ -109,7 +109,7 @@ func (r *Ruleset) newState() (st *vmState, err error) {
 		return nil, fmt.Errorf("setting up the ruleset scope: %w", err)
 	}
 	obj := res.ToObject(vm)
-	st.state = obj.Get("state").ToObject(vm)
+	st.typeFail, _ = goja.AssertFunction(obj.Get("typeFail"))
 	st.run, _ = goja.AssertFunction(obj.Get("run"))
 	classes := obj.Get("classes").ToObject(vm)
 	for name := range r.c.entities {
