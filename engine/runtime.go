@@ -11,12 +11,12 @@ import (
 
 // vmState is one pooled runtime, set up for one ruleset version.
 type vmState struct {
-	vm    *goja.Runtime
-	host  *builtins.Host
-	run   goja.Callable
+	vm       *goja.Runtime
+	host     *builtins.Host
+	run      goja.Callable
 	typeFail goja.Callable // the rule whose value failed its declared type; read after an error
-	conv  *converter
-	start time.Time // start of the running execution, for explain timings
+	conv     *converter
+	start    time.Time // start of the running execution, for explain timings
 }
 
 // newState builds a runtime: builtins, guards, the ruleset's scope, then lockdown.
