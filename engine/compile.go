@@ -275,18 +275,11 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) 
 		g.wf("Array.from(__calc_%s)", n)
 	}
 	g.w("];\n")
-	// Inputs arrive as plain JS values; entity-typed ones become instances here, inside the one call.
+	// Inputs arrive as JS values (entity-typed ones already instances of their class).
 	params, assign, echo := "", "", ""
 	for i, in := range rs.Inputs {
 		params += fmt.Sprintf(", __a%d", i)
-		switch {
-		case in.Type.IsEntity():
-			assign += fmt.Sprintf("%s = __a%d === null ? null : new %s(__a%d);\n", in.Name, i, in.Type.Name, i)
-		case in.Type.Name == rulesets.TypeArray && in.Type.Of.IsEntity():
-			assign += fmt.Sprintf("%s = __a%d === null ? null : __newAll(%s, __a%d);\n", in.Name, i, in.Type.Of.Name, i)
-		default:
-			assign += fmt.Sprintf("%s = __a%d;\n", in.Name, i)
-		}
+		assign += fmt.Sprintf("%s = __a%d;\n", in.Name, i)
 		if in.Output {
 			echo += fmt.Sprintf("v = %s; out[out.length] = typeof v === \"object\" && v !== null ? __plain(v) : v;\n", in.Name)
 			c.echoed = append(c.echoed, i)
@@ -414,11 +407,6 @@ for (let i = 0; i < __n; i++) {
     get: function () { return __st[i] === __gen ? __val[i] : __get(i); },
     enumerable: true, configurable: false,
   });
-}
-function __newAll(C, list) {
-  const out = [];
-  for (let i = 0; i < list.length; i++) out[i] = list[i] === null ? null : new C(list[i]);
-  return out;
 }
 // __plain turns entity instances (also in arrays) into plain objects that carry their calculated
 // properties, so the host reads results without calling back into JS.

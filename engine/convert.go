@@ -23,6 +23,7 @@ type converter struct {
 	loc      *time.Location
 	entities map[string]*rulesets.Entity
 	classes  map[string]*goja.Object
+	protos   map[string]*goja.Object // the classes' prototypes
 
 	problems []InputProblem
 	size     int // estimated input size in bytes, against Limits.MaxInputBytes
@@ -147,8 +148,15 @@ func (c *converter) entity(path, name string, v any) goja.Value {
 		c.problem(path, "must be an object (%s), got %s", name, describe(v))
 		return goja.Null()
 	}
-	obj := c.vm.NewObject()
-	declared := map[string]bool{}
+	// The object is made an instance of the entity class here (its prototype carries the calculated
+	// properties), which is cheaper than running the class constructor in JS.
+	var obj *goja.Object
+	if proto := c.protos[name]; proto != nil {
+		obj = c.vm.CreateObject(proto)
+	} else {
+		obj = c.vm.NewObject()
+	}
+	declared := make(map[string]bool, len(ent.Properties)+len(ent.Calculated))
 	for _, p := range ent.Properties {
 		declared[p.Name] = true
 		raw, present := get(p.Name)
@@ -163,7 +171,7 @@ func (c *converter) entity(path, name string, v any) goja.Value {
 			_ = obj.Set(k, c.jsonValue(raw))
 		}
 	}
-	return obj // the run function makes it an instance of the entity class
+	return obj
 }
 
 // jsonValue converts an untyped JSON-shaped value (deeply) to JS.

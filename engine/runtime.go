@@ -112,8 +112,11 @@ func (r *Ruleset) newState() (st *vmState, err error) {
 	st.typeFail, _ = goja.AssertFunction(obj.Get("typeFail"))
 	st.run, _ = goja.AssertFunction(obj.Get("run"))
 	classes := obj.Get("classes").ToObject(vm)
+	st.conv.protos = map[string]*goja.Object{}
 	for name := range r.c.entities {
-		st.conv.classes[name] = classes.Get(name).ToObject(vm)
+		cls := classes.Get(name).ToObject(vm)
+		st.conv.classes[name] = cls
+		st.conv.protos[name] = cls.Get("prototype").ToObject(vm)
 	}
 	if _, err := lockdown(goja.Undefined()); err != nil {
 		return nil, fmt.Errorf("locking down the runtime: %w", err)
