@@ -17,9 +17,10 @@ import (
 //   - inputs are `let` bindings, reassigned at the start of every execution;
 //   - constants, tables, functions and entity classes are `const` bindings to values hardened (deeply
 //     frozen) when the runtime is set up, so no execution can change what the next one sees;
-//   - rules are accessor properties on the (frozen) global object: reading a rule's bare name runs the
-//     rule at most once per execution and memoises its value, which is what makes rules lazy without
-//     rewriting the author's code.
+//   - each rule has a memo in closure variables (__sN state, __vN value) and an evaluator __eN that
+//     runs it at most once per execution; references to rules in the author's code are rewritten to
+//     `(__sN === __gen ? __vN : __eN())`, which keeps rules lazy at the cost of a closure read. Rules
+//     are also accessor properties on the (frozen) global object, for dynamic access.
 //
 // The function returns `run`, the single Go→JS call made per execution. Every author snippet starts
 // on a line of its own, so a position in the generated program maps back to the author's file through
@@ -33,6 +34,7 @@ type snippet struct {
 	kind    string // rule, function, calculated, alert, message
 	name    string // Rule name, Function name, Entity.Property, Alert name
 	library string // the library ruleset it came from, "" for the ruleset itself
+	edits   []edit // rewrites of rule references, to map columns back
 }
 
 // compiled is the generated program and what the engine needs to read its results.
@@ -56,9 +58,10 @@ type compiled struct {
 const programName = "kubus:ruleset"
 
 type gen struct {
-	b        strings.Builder
-	line     int // current line (1-based) of the next write
-	snippets []snippet
+	b         strings.Builder
+	line      int // current line (1-based) of the next write
+	snippets  []snippet
+	ruleIndex map[string]int // rule name → index, for rewriting references
 }
 
 func (g *gen) w(s string) {
@@ -71,8 +74,9 @@ func (g *gen) wf(format string, args ...any) { g.w(fmt.Sprintf(format, args...))
 // body writes an author snippet as the body of the function whose header was just written (the header
 // must end with a newline), then closes it with `closing`.
 func (g *gen) body(c *rulesets.Code, kind, name, library, closing string) {
-	g.snippets = append(g.snippets, snippet{line: g.line, lines: strings.Count(c.Body, "\n") + 1, code: c, kind: kind, name: name, library: library})
-	g.w(c.Body)
+	body, edits := rewriteRuleRefs(c.Body, g.ruleIndex)
+	g.snippets = append(g.snippets, snippet{line: g.line, lines: strings.Count(body, "\n") + 1, code: c, kind: kind, name: name, library: library, edits: edits})
+	g.w(body)
 	g.w("\n" + closing)
 }
 
@@ -83,10 +87,13 @@ func jsString(s string) string {
 
 // compile generates and compiles the program for a validated ruleset. libs are the library rulesets
 // named in `uses`, whose constants, tables and functions join the scope.
-func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) {
+func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]bool) (*compiled, error) {
 	c := &compiled{inputs: rs.Inputs, rules: rs.Rules, alerts: rs.Alerts, entities: map[string]*rulesets.Entity{}}
-	g := &gen{line: 1}
-	g.w("(function (__k) {\n\"use strict\";\n")
+	g := &gen{line: 1, ruleIndex: map[string]int{}}
+	for i, r := range rs.Rules {
+		g.ruleIndex[r.Name] = i
+	}
+	g.w("(function (__k) {\n\"use strict\";\nlet __gen = 0;\n")
 
 	// Names already in scope, to refuse a library that brings a name the ruleset also declares.
 	declared := map[string]string{}
@@ -107,6 +114,23 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) 
 		parts = append(parts, part{l, l.Name})
 	}
 	parts = append(parts, part{rs, ""})
+
+	// Built-ins the code references are bound as closure constants: a bare global name is a
+	// dynamic lookup on goja's global object (hundreds of ns), a closure read is not. They are
+	// frozen, so binding them changes nothing an execution could observe.
+	var bound []string
+	seen := map[string]bool{}
+	for _, code := range allCode(rs, libs) {
+		for _, ref := range code.Refs {
+			if !seen[ref] && bindable(ref, globals) {
+				seen[ref] = true
+				bound = append(bound, ref)
+			}
+		}
+	}
+	for _, name := range bound {
+		g.wf("const %s = globalThis.%s;\n", name, name)
+	}
 
 	// Inputs: let bindings reassigned by run().
 	if len(rs.Inputs) > 0 {
@@ -202,30 +226,43 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) 
 		}
 	}
 
-	// Rules.
-	g.w("const __rules = [\n")
-	for _, r := range rs.Rules {
+	// Rules: memo state in closure variables, the author's code, and an evaluator each.
+	var hardened []string
+	for i, r := range rs.Rules {
 		if err := declare(r.Name, "rule"); err != nil {
 			return nil, err
 		}
+		if r.Output {
+			c.outRules = append(c.outRules, i)
+		}
+		g.wf("let __s%d = 0, __v%d;\n", i, i)
 		g.wf("function __rule_%s() {\n", r.Name)
-		g.body(&r.Code, "rule", r.Name, "", "},\n")
+		g.body(&r.Code, "rule", r.Name, "", "}\n")
+		check := ""
+		if cond := typeCond(r.Type); cond != "" {
+			check = fmt.Sprintf(" if (v !== undefined && v !== null && !(%s)) __badType(%d, %s, v);", cond, i, jsString(r.Type.String()))
+		}
+		g.wf(`function __e%d() {
+  if (__s%d === -__gen) __cycle(%d);
+  if (__s%d === __gen + 0.5) __failedEarlier(%d);
+  __s%d = -__gen;
+  const t0 = __ex === null ? 0 : __hr();
+  let v, ok = false;
+  try { v = __rule_%s();%s ok = true; } finally { __s%d = ok ? __gen : __gen + 0.5; }
+  __v%d = v;
+  if (__ex !== null) __trace(%d, v, t0);
+  return v;
+}
+Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __gen ? __v%d : __e%d(); }, enumerable: true, configurable: false });
+`, i, i, i, i, i, i, r.Name, check, i, i, i, jsString(r.Name), i, i, i)
+		hardened = append(hardened, "__rule_"+r.Name, fmt.Sprintf("__e%d", i))
 	}
-	g.w("];\n")
-	g.w("const __checks = [\n")
-	for i, r := range rs.Rules {
-		g.wf("%s,\n", typeCheck(r.Type, i))
-	}
-	g.w("];\n")
 	g.w("const __ruleNames = [")
 	for i, r := range rs.Rules {
 		if i > 0 {
 			g.w(", ")
 		}
 		g.w(jsString(r.Name))
-		if r.Output {
-			c.outRules = append(c.outRules, i)
-		}
 	}
 	g.w("];\n")
 
@@ -240,24 +277,11 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) 
 		g.wf("function __message_%s() {\n", a.Name)
 		g.body(&a.Message, "message", a.Name, "", "},\n")
 	}
-	g.w("];\nconst __alertNames = [")
-	for i, a := range rs.Alerts {
-		if i > 0 {
-			g.w(", ")
-		}
-		g.w(jsString(a.Name))
-	}
 	g.w("];\n")
 
-	// Hand the closure's shared values to the host to harden, then define the rule accessors.
-	g.w("__k.harden([")
-	for i, n := range append(append(entityNames, funcNames...), "__rules", "__checks", "__when", "__message") {
-		if i > 0 {
-			g.w(", ")
-		}
-		g.w(n)
-	}
-	g.w("]);\n")
+	// Hand the closure's shared values to the host to harden.
+	hardened = append(append(append(hardened, entityNames...), funcNames...), "__when", "__message")
+	g.wf("__k.harden([%s]);\n", strings.Join(hardened, ", "))
 	g.w("const __classes = {")
 	for i, n := range entityNames {
 		if i > 0 {
@@ -275,17 +299,23 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) 
 		g.wf("Array.from(__calc_%s)", n)
 	}
 	g.w("];\n")
-	// Inputs arrive as JS values (entity-typed ones already instances of their class).
-	params, assign, echo := "", "", ""
+
+	// run(): inputs arrive as JS values (entity-typed ones already instances of their class); the
+	// echoed inputs and the output rules are read in declared order.
+	params, assign, outputs := "", "", ""
+	const emit = "out[out.length] = typeof v === \"object\" && v !== null ? __plain(v) : v;\n"
 	for i, in := range rs.Inputs {
 		params += fmt.Sprintf(", __a%d", i)
 		assign += fmt.Sprintf("%s = __a%d;\n", in.Name, i)
 		if in.Output {
-			echo += fmt.Sprintf("v = %s; out[out.length] = typeof v === \"object\" && v !== null ? __plain(v) : v;\n", in.Name)
+			outputs += fmt.Sprintf("v = %s; %s", in.Name, emit)
 			c.echoed = append(c.echoed, i)
 		}
 	}
-	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*ECHO*/", echo).Replace(runtimeJS))
+	for _, i := range c.outRules {
+		outputs += fmt.Sprintf("v = __s%d === __gen ? __v%d : __e%d(); %s", i, i, i, emit)
+	}
+	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*OUTPUTS*/", outputs).Replace(runtimeJS))
 	g.w("\n})")
 
 	src := g.b.String()
@@ -324,6 +354,42 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) (*compiled, error) 
 	return c, nil
 }
 
+// standardGlobals are the JS globals worth binding locally; names that cannot be bound in strict
+// mode (eval, arguments) or are not plain values (undefined, NaN, Infinity, globalThis) are left out.
+var standardGlobals = map[string]bool{
+	"Math": true, "JSON": true, "Date": true, "Array": true, "Object": true, "String": true, "Number": true,
+	"Boolean": true, "Symbol": true, "Map": true, "Set": true, "WeakMap": true, "WeakSet": true, "RegExp": true,
+	"Error": true, "TypeError": true, "RangeError": true, "ReferenceError": true, "SyntaxError": true,
+	"Promise": true, "Reflect": true, "parseInt": true, "parseFloat": true, "isNaN": true, "isFinite": true,
+	"encodeURIComponent": true, "decodeURIComponent": true, "encodeURI": true, "decodeURI": true,
+}
+
+func bindable(name string, globals map[string]bool) bool {
+	return globals[name] || standardGlobals[name]
+}
+
+// allCode lists every piece of author code that ends up in the program.
+func allCode(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) []*rulesets.Code {
+	var out []*rulesets.Code
+	for _, p := range append(append([]*rulesets.Ruleset{}, libs...), rs) {
+		for _, f := range p.Functions {
+			out = append(out, &f.Code)
+		}
+	}
+	for _, e := range rs.Entities {
+		for _, cp := range e.Calculated {
+			out = append(out, &cp.Code)
+		}
+	}
+	for _, r := range rs.Rules {
+		out = append(out, &r.Code)
+	}
+	for _, a := range rs.Alerts {
+		out = append(out, &a.When, &a.Message)
+	}
+	return out
+}
+
 func libErr(lib string, err error) error {
 	if lib == "" {
 		return err
@@ -331,82 +397,49 @@ func libErr(lib string, err error) error {
 	return fmt.Errorf("library %s: %w", lib, err)
 }
 
-// typeCheck is the JS expression of a function that checks rule i's value against its declared type.
-// null and undefined are accepted for every type: a rule may have no value.
-func typeCheck(t *rulesets.Type, i int) string {
+// typeCond is the JS condition that v fits the declared type ("" for any). null and undefined fit
+// every type and are tested before: a rule may have no value.
+func typeCond(t *rulesets.Type) string {
 	if t == nil || t.Name == rulesets.TypeAny || t.Name == "" {
-		return "null"
+		return ""
 	}
-	var cond string
 	switch t.Name {
 	case rulesets.TypeNumber:
-		cond = `typeof v === "number" && isFinite(v)`
+		return `typeof v === "number" && isFinite(v)`
 	case rulesets.TypeBoolean:
-		cond = `typeof v === "boolean"`
+		return `typeof v === "boolean"`
 	case rulesets.TypeString:
-		cond = `typeof v === "string"`
+		return `typeof v === "string"`
 	case rulesets.TypeDate:
-		cond = `v instanceof Date && !isNaN(v.getTime())`
+		return `v instanceof Date && !isNaN(v.getTime())`
 	case rulesets.TypeEnum:
 		vals := make([]string, len(t.Values))
 		for j, s := range t.Values {
 			vals[j] = jsString(s)
 		}
-		cond = fmt.Sprintf(`[%s].includes(v)`, strings.Join(vals, ", "))
+		return fmt.Sprintf(`[%s].includes(v)`, strings.Join(vals, ", "))
 	case rulesets.TypeArray:
-		cond = `Array.isArray(v)`
-	default: // entity
-		cond = `typeof v === "object" && !Array.isArray(v)`
+		return `Array.isArray(v)`
 	}
-	return fmt.Sprintf(`function (v) { if (v === undefined || v === null || (%s)) return v; __badType(%d, %s, v); }`, cond, i, jsString(t.String()))
+	return `typeof v === "object" && !Array.isArray(v)` // an entity
 }
 
 // runtimeJS is the part of the program that is the same for every ruleset: memoised rule access and
 // the run function. It sits at the end of the factory, so it sees the ruleset's bindings.
 const runtimeJS = `
-const __n = __rules.length;
-// __st[i] says what rule i is in the current execution (generation __gen): __gen done, -__gen
-// being evaluated, __gen + 0.5 failed; anything else: not yet touched. A new execution starts clean
-// by incrementing __gen, without resetting the array.
-const __st = new Array(__n).fill(0);
-const __val = new Array(__n).fill(undefined);
-let __gen = 0;
 let __typeFail = -1; // the rule whose value failed its declared-type check, for the error report
-let __ex = null;  // the explain trace, when asked for
+let __ex = null;     // the explain trace, when asked for
 const __hr = __k.hr;
-const __outRules = __k.outRules;
+// These throw from the glue; the engine reports them at the rule being evaluated.
+function __cycle(i) { throw new ReferenceError("reference cycle: rule " + __ruleNames[i] + " reads itself while it is being evaluated"); }
+function __failedEarlier(i) { throw new Error("rule " + __ruleNames[i] + " failed earlier in this execution"); }
+function __trace(i, v, t0) { const k = __ex.length; __ex[k] = i; __ex[k + 1] = v; __ex[k + 2] = __hr() - t0; }
 function __badType(i, want, v) {
   __typeFail = i;
   let got = v instanceof Date ? "an invalid date" : Array.isArray(v) ? "an array" : typeof v;
   if (typeof v === "number") got = String(v);
   else if (typeof v === "string") got = "string " + JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
   throw new TypeError("rule " + __ruleNames[i] + " must be " + (want === "array" ? "an array" : want === "any" ? "a value" : (/^[aeiou]/.test(want) ? "an " : "a ") + want) + ", got " + got);
-}
-function __get(i) {
-  const s = __st[i];
-  if (s === __gen) return __val[i];
-  if (s === -__gen) throw new ReferenceError("reference cycle: rule " + __ruleNames[i] + " reads itself while it is being evaluated");
-  if (s === __gen + 0.5) throw new Error("rule " + __ruleNames[i] + " failed earlier in this execution");
-  __st[i] = -__gen;
-  const t0 = __ex === null ? 0 : __hr();
-  let v, ok = false;
-  try {
-    v = __rules[i]();
-    const chk = __checks[i];
-    if (chk !== null) v = chk(v);
-    ok = true;
-  } finally {
-    __st[i] = ok ? __gen : __gen + 0.5;
-  }
-  __val[i] = v;
-  if (__ex !== null) { const k = __ex.length; __ex[k] = i; __ex[k + 1] = v; __ex[k + 2] = __hr() - t0; }
-  return v;
-}
-for (let i = 0; i < __n; i++) {
-  Object.defineProperty(globalThis, __ruleNames[i], {
-    get: function () { return __st[i] === __gen ? __val[i] : __get(i); },
-    enumerable: true, configurable: false,
-  });
 }
 // __plain turns entity instances (also in arrays) into plain objects that carry their calculated
 // properties, so the host reads results without calling back into JS.
@@ -432,6 +465,7 @@ function __plain(v) {
   }
   return v;
 }
+const __out = [], __alerts = [];
 return {
   classes: __classes,
   typeFail: function () { return __typeFail; },
@@ -440,14 +474,12 @@ return {
     __typeFail = -1;
     __ex = explain ? [] : null;
     /*ASSIGN*/
-    const out = [];
+    // out and alerts are reused: only the host reads them, before the next run.
+    const out = __out, alerts = __alerts;
+    out.length = 0;
+    alerts.length = 0;
     let v;
-    /*ECHO*/
-    for (let j = 0; j < __outRules.length; j++) {
-      v = __get(__outRules[j]);
-      out[out.length] = typeof v === "object" && v !== null ? __plain(v) : v;
-    }
-    const alerts = [];
+    /*OUTPUTS*/
     for (let j = 0; j < __when.length; j++) {
       if (__when[j]()) { const k = alerts.length; alerts[k] = j; alerts[k + 1] = String(__message[j]()); }
     }
@@ -488,7 +520,8 @@ func findSnippet(snippets []snippet, line int) *snippet {
 
 // authorPos is the author's file position of a generated line and column inside a snippet.
 func authorPos(sn *snippet, line, col int) string {
-	p := sn.code.AtBody(line-sn.line+1, col).String()
+	bodyLine := line - sn.line + 1
+	p := sn.code.AtBody(bodyLine, originalColumn(sn.edits, bodyLine, col)).String()
 	if sn.library != "" {
 		p = sn.library + ":" + p
 	}

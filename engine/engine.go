@@ -158,7 +158,11 @@ func (e *Engine) Add(model *rulesets.Ruleset) (*Ruleset, error) {
 		}
 		libs = append(libs, lib.model)
 	}
-	c, err := compile(model, libs)
+	globals, err := e.Globals()
+	if err != nil {
+		return nil, err
+	}
+	c, err := compile(model, libs, globals)
 	if err != nil {
 		return nil, fmt.Errorf("ruleset %s: %w", model.Name, err)
 	}

@@ -2,10 +2,13 @@ package rulesets
 
 import (
 	"cmp"
+	"fmt"
 	"reflect"
 	"slices"
 
 	"github.com/dop251/goja/ast"
+	"github.com/dop251/goja/parser"
+	"github.com/dop251/goja/token"
 )
 
 // The free-name analysis: which names a snippet uses without declaring them. Scopes follow JavaScript
@@ -48,7 +51,17 @@ type useSite struct {
 	name  string
 	off   int // offset in the wrapped text
 	scope *jsScope
+	kind  useKind
 }
+
+// useKind says how a name is used, for code that rewrites references.
+type useKind uint8
+
+const (
+	useRead      useKind = iota
+	useShorthand         // {X} in an object literal: X is read, and X is also the key
+	useTarget            // X = ..., X++, for (X of ...): X is written
+)
 
 // scanner walks a goja AST collecting identifier uses and declarations.
 type scanner struct {
@@ -82,11 +95,13 @@ func freeNames(walk func(*scanner)) []jsRef {
 	return out
 }
 
-func (s *scanner) use(id *ast.Identifier) {
+func (s *scanner) use(id *ast.Identifier) { s.useAs(id, useRead) }
+
+func (s *scanner) useAs(id *ast.Identifier, kind useKind) {
 	if id == nil || id.Name == "" {
 		return
 	}
-	s.uses = append(s.uses, useSite{name: id.Name.String(), off: int(id.Idx) - 1, scope: s.cur})
+	s.uses = append(s.uses, useSite{name: id.Name.String(), off: int(id.Idx) - 1, scope: s.cur, kind: kind})
 }
 
 func (s *scanner) push(fn bool) *jsScope {
@@ -166,6 +181,10 @@ func (s *scanner) expr(e ast.Expression) {
 		s.expr(e.Tag)
 		s.exprs(e.Expressions)
 	case *ast.UnaryExpression:
+		if id, ok := e.Operand.(*ast.Identifier); ok && (e.Operator == token.INCREMENT || e.Operator == token.DECREMENT) {
+			s.useAs(id, useTarget)
+			break
+		}
 		s.expr(e.Operand)
 	case *ast.Binding:
 		s.target(e.Target, nil)
@@ -180,7 +199,7 @@ func (s *scanner) expr(e ast.Expression) {
 func (s *scanner) property(p ast.Property) {
 	switch p := p.(type) {
 	case *ast.PropertyShort:
-		s.use(&p.Name)
+		s.useAs(&p.Name, useShorthand)
 		s.expr(p.Initializer)
 	case *ast.PropertyKeyed:
 		if p.Computed {
@@ -203,7 +222,7 @@ func (s *scanner) target(e ast.Expression, decl *jsScope) {
 		if decl != nil {
 			decl.declare(e.Name.String())
 		} else {
-			s.use(e)
+			s.useAs(e, useTarget)
 		}
 	case *ast.ArrayPattern:
 		for _, el := range e.Elements {
@@ -566,4 +585,43 @@ func (s *scanner) knownStmt(st any) (ast.Statement, bool) {
 		return st.(ast.Statement), true
 	}
 	return nil, false
+}
+
+// Use is one use of a free name in a function body.
+type Use struct {
+	Name      string
+	Offset    int  // byte offset of the name in the body
+	Shorthand bool // the shorthand property {Name}: the name is also the key
+	Target    bool // the name is assigned or updated (Name = ..., Name++, for (Name of ...))
+}
+
+// FreeUses lists every use of a name that body (a JS function body, such as Code.Body) does not
+// declare, in text order. The engine uses it to rewrite references to rules.
+func FreeUses(body string) ([]Use, error) {
+	const prefix = "(function(){"
+	prog, err := parser.ParseFile(nil, "", prefix+body+"\n})", 0)
+	if err != nil {
+		return nil, err
+	}
+	es, ok := prog.Body[0].(*ast.ExpressionStatement)
+	if !ok {
+		return nil, fmt.Errorf("not a function body")
+	}
+	fl, ok := es.Expression.(*ast.FunctionLiteral)
+	if !ok {
+		return nil, fmt.Errorf("not a function body")
+	}
+	root := &jsScope{fn: true}
+	root.declare("arguments")
+	s := &scanner{cur: root}
+	s.functionBody(fl)
+	var out []Use
+	for _, u := range s.uses {
+		if u.scope.resolves(u.name) {
+			continue
+		}
+		out = append(out, Use{Name: u.name, Offset: u.off - len(prefix), Shorthand: u.kind == useShorthand, Target: u.kind == useTarget})
+	}
+	slices.SortStableFunc(out, func(a, b Use) int { return cmp.Compare(a.Offset, b.Offset) })
+	return out, nil
 }

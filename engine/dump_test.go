@@ -1,0 +1,17 @@
+package engine
+
+import (
+	"os"
+	"testing"
+)
+
+func TestDumpGenerated(t *testing.T) {
+	if os.Getenv("KUBUS_DUMP") == "" {
+		t.Skip("set KUBUS_DUMP=1 to print the generated program of travel-insurance")
+	}
+	rs, err := New().Load("../examples/travel-insurance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(rs.c.source)
+}
