@@ -80,6 +80,25 @@ func (g *gen) body(c *rulesets.Code, kind, name, library, closing string) {
 	g.w("\n" + closing)
 }
 
+// bodyText writes already-prepared code for an author snippet (see inlineExpression).
+func (g *gen) bodyText(text string, c *rulesets.Code, kind, name, library string) {
+	body, edits := rewriteRuleRefs(text, g.ruleIndex)
+	g.snippets = append(g.snippets, snippet{line: g.line, lines: strings.Count(body, "\n") + 1, code: c, kind: kind, name: name, library: library, edits: edits})
+	g.w(body)
+	g.w("\n")
+}
+
+// inlineExpression turns the body of a single-expression snippet, "return (EXPR\n);", into the
+// statement "__r =  (EXPR\n);", which assigns the value where it stands. The prefix keeps its length,
+// so every column maps back to the author's text as before.
+func inlineExpression(c *rulesets.Code) (string, bool) {
+	const ret, assign = "return (", "__r =  ("
+	if !c.Expression || !strings.HasPrefix(c.Body, ret) {
+		return "", false
+	}
+	return assign + c.Body[len(ret):], true
+}
+
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
@@ -236,26 +255,39 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 			c.outRules = append(c.outRules, i)
 		}
 		g.wf("let __s%d = 0, __v%d;\n", i, i)
-		g.wf("function __rule_%s() {\n", r.Name)
-		g.body(&r.Code, "rule", r.Name, "", "}\n")
 		check := ""
 		if cond := typeCond(r.Type); cond != "" {
-			check = fmt.Sprintf(" if (v !== undefined && v !== null && !(%s)) __badType(%d, %s, v);", cond, i, jsString(r.Type.String()))
+			check = fmt.Sprintf(" if (__r !== undefined && __r !== null && !(%s)) __badType(%d, %s, __r);", cond, i, jsString(r.Type.String()))
+		}
+		// A single-expression rule is evaluated inline in its evaluator (one JS call less); a
+		// statement body needs a function of its own for its `return`s.
+		inline, ok := inlineExpression(&r.Code)
+		if !ok {
+			g.wf("function __rule_%s() {\n", r.Name)
+			g.body(&r.Code, "rule", r.Name, "", "}\n")
+			hardened = append(hardened, "__rule_"+r.Name)
 		}
 		g.wf(`function __e%d() {
   if (__s%d === -__gen) __cycle(%d);
   if (__s%d === __gen + 0.5) __failedEarlier(%d);
   __s%d = -__gen;
-  const t0 = __ex === null ? 0 : __hr();
-  let v, ok = false;
-  try { v = __rule_%s();%s ok = true; } finally { __s%d = ok ? __gen : __gen + 0.5; }
-  __v%d = v;
-  if (__ex !== null) __trace(%d, v, t0);
-  return v;
+  const __t0 = __ex === null ? 0 : __hr();
+  let __r, __ok = false;
+  try {
+`, i, i, i, i, i, i)
+		if ok {
+			g.bodyText(inline, &r.Code, "rule", r.Name, "")
+		} else {
+			g.wf("__r = __rule_%s();\n", r.Name)
+		}
+		g.wf(`%s __ok = true; } finally { __s%d = __ok ? __gen : __gen + 0.5; }
+  __v%d = __r;
+  if (__ex !== null) __trace(%d, __r, __t0);
+  return __r;
 }
 Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __gen ? __v%d : __e%d(); }, enumerable: true, configurable: false });
-`, i, i, i, i, i, i, r.Name, check, i, i, i, jsString(r.Name), i, i, i)
-		hardened = append(hardened, "__rule_"+r.Name, fmt.Sprintf("__e%d", i))
+`, check, i, i, i, jsString(r.Name), i, i, i)
+		hardened = append(hardened, fmt.Sprintf("__e%d", i))
 	}
 	g.w("const __ruleNames = [")
 	for i, r := range rs.Rules {
@@ -266,13 +298,20 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	}
 	g.w("];\n")
 
-	// Alerts: a `when` function and a message function each.
-	g.w("const __when = [\n")
-	for _, a := range rs.Alerts {
-		g.wf("function __when_%s() {\n", a.Name)
-		g.body(&a.When, "alert", a.Name, "", "},\n")
+	// Alerts: the conditions are evaluated in declared order by one function (inline where they
+	// are single expressions); a message is a function of its own, run only when its alert fires.
+	g.w("function __alertsRun(__al) {\n  let __r;\n")
+	for j, a := range rs.Alerts {
+		if inline, ok := inlineExpression(&a.When); ok {
+			g.bodyText(inline, &a.When, "alert", a.Name, "")
+		} else {
+			g.w("__r = (function () {\n")
+			g.body(&a.When, "alert", a.Name, "", "})();\n")
+		}
+		g.wf("  if (__r) { const __n = __al.length; __al[__n] = %d; __al[__n + 1] = String(__message[%d]()); }\n", j, j)
 	}
-	g.w("];\nconst __message = [\n")
+	g.w("}\n")
+	g.w("const __message = [\n")
 	for _, a := range rs.Alerts {
 		g.wf("function __message_%s() {\n", a.Name)
 		g.body(&a.Message, "message", a.Name, "", "},\n")
@@ -280,7 +319,7 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	g.w("];\n")
 
 	// Hand the closure's shared values to the host to harden.
-	hardened = append(append(append(hardened, entityNames...), funcNames...), "__when", "__message")
+	hardened = append(append(append(hardened, entityNames...), funcNames...), "__alertsRun", "__message")
 	g.wf("__k.harden([%s]);\n", strings.Join(hardened, ", "))
 	g.w("const __classes = {")
 	for i, n := range entityNames {
@@ -290,30 +329,49 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 		g.wf("%s: %s", n, n)
 	}
 	g.w("};\n")
-	g.wf("const __entities = [%s];\n", strings.Join(entityNames, ", "))
-	g.w("const __calcNames = [")
-	for i, n := range entityNames {
-		if i > 0 {
-			g.w(", ")
+	// An entity leaves JS as a plain object of its declared and calculated properties, built with
+	// static property names (much cheaper in goja than copying by dynamic keys).
+	plainFns := make([]string, len(rs.Entities))
+	for k, e := range rs.Entities {
+		var fields []string
+		for _, p := range e.Properties {
+			fields = append(fields, fmt.Sprintf("%s: v.%s", p.Name, p.Name))
 		}
-		g.wf("Array.from(__calc_%s)", n)
+		for _, cp := range e.Calculated {
+			fields = append(fields, fmt.Sprintf("%s: v.%s", cp.Name, cp.Name))
+		}
+		g.wf("function __plain_%s(v) { return v instanceof %s ? {%s} : __plain(v); }\n", e.Name, e.Name, strings.Join(fields, ", "))
+		plainFns[k] = "__plain_" + e.Name
 	}
-	g.w("];\n")
+	g.wf("const __entities = [%s];\n", strings.Join(entityNames, ", "))
+	g.wf("const __plainFns = [%s];\n", strings.Join(plainFns, ", "))
 
 	// run(): inputs arrive as JS values (entity-typed ones already instances of their class); the
 	// echoed inputs and the output rules are read in declared order.
 	params, assign, outputs := "", "", ""
-	const emit = "out[out.length] = typeof v === \"object\" && v !== null ? __plain(v) : v;\n"
+	emitFor := func(t *rulesets.Type) string {
+		if len(rs.Entities) == 0 {
+			return "__o[__o.length] = __r;\n"
+		}
+		if t.IsEntity() {
+			return fmt.Sprintf("__o[__o.length] = __r === null || __r === undefined ? null : __plain_%s(__r);\n", t.Name)
+		}
+		return "__o[__o.length] = typeof __r === \"object\" && __r !== null ? __plain(__r) : __r;\n"
+	}
 	for i, in := range rs.Inputs {
 		params += fmt.Sprintf(", __a%d", i)
-		assign += fmt.Sprintf("%s = __a%d;\n", in.Name, i)
+		if in.Type.Name == rulesets.TypeDate {
+			assign += fmt.Sprintf("%s = __a%d === null ? null : new Date(__a%d);\n", in.Name, i, i)
+		} else {
+			assign += fmt.Sprintf("%s = __a%d;\n", in.Name, i)
+		}
 		if in.Output {
-			outputs += fmt.Sprintf("v = %s; %s", in.Name, emit)
+			outputs += fmt.Sprintf("__r = %s; %s", in.Name, emitFor(&in.Type))
 			c.echoed = append(c.echoed, i)
 		}
 	}
 	for _, i := range c.outRules {
-		outputs += fmt.Sprintf("v = __s%d === __gen ? __v%d : __e%d(); %s", i, i, i, emit)
+		outputs += fmt.Sprintf("__r = __s%d === __gen ? __v%d : __e%d(); %s", i, i, i, emitFor(rs.Rules[i].Type))
 	}
 	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*OUTPUTS*/", outputs).Replace(runtimeJS))
 	g.w("\n})")
@@ -397,7 +455,7 @@ func libErr(lib string, err error) error {
 	return fmt.Errorf("library %s: %w", lib, err)
 }
 
-// typeCond is the JS condition that v fits the declared type ("" for any). null and undefined fit
+// typeCond is the JS condition that __r fits the declared type ("" for any). null and undefined fit
 // every type and are tested before: a rule may have no value.
 func typeCond(t *rulesets.Type) string {
 	if t == nil || t.Name == rulesets.TypeAny || t.Name == "" {
@@ -405,23 +463,23 @@ func typeCond(t *rulesets.Type) string {
 	}
 	switch t.Name {
 	case rulesets.TypeNumber:
-		return `typeof v === "number" && isFinite(v)`
+		return `typeof __r === "number" && isFinite(__r)`
 	case rulesets.TypeBoolean:
-		return `typeof v === "boolean"`
+		return `typeof __r === "boolean"`
 	case rulesets.TypeString:
-		return `typeof v === "string"`
+		return `typeof __r === "string"`
 	case rulesets.TypeDate:
-		return `v instanceof Date && !isNaN(v.getTime())`
+		return `__r instanceof Date && !isNaN(__r.getTime())`
 	case rulesets.TypeEnum:
 		vals := make([]string, len(t.Values))
 		for j, s := range t.Values {
 			vals[j] = jsString(s)
 		}
-		return fmt.Sprintf(`[%s].includes(v)`, strings.Join(vals, ", "))
+		return fmt.Sprintf(`[%s].includes(__r)`, strings.Join(vals, ", "))
 	case rulesets.TypeArray:
-		return `Array.isArray(v)`
+		return `Array.isArray(__r)`
 	}
-	return `typeof v === "object" && !Array.isArray(v)` // an entity
+	return `typeof __r === "object" && !Array.isArray(__r)` // an entity
 }
 
 // runtimeJS is the part of the program that is the same for every ruleset: memoised rule access and
@@ -456,12 +514,7 @@ function __plain(v) {
     return out;
   }
   for (let e = 0; e < __entities.length; e++) {
-    if (v instanceof __entities[e]) {
-      const o = {}, ks = Object.keys(v), calc = __calcNames[e];
-      for (let i = 0; i < ks.length; i++) o[ks[i]] = v[ks[i]];
-      for (let i = 0; i < calc.length; i++) o[calc[i]] = v[calc[i]];
-      return o;
-    }
+    if (v instanceof __entities[e]) return __plainFns[e](v);
   }
   return v;
 }
@@ -469,23 +522,22 @@ const __out = [], __alerts = [];
 return {
   classes: __classes,
   typeFail: function () { return __typeFail; },
-  run: function (explain/*PARAMS*/) {
+  // Locals here are __-prefixed: ruleset names cannot be, so none is shadowed.
+  run: function (__explain/*PARAMS*/) {
     __gen++;
     __typeFail = -1;
-    __ex = explain ? [] : null;
+    __ex = __explain ? [] : null;
     /*ASSIGN*/
-    // out and alerts are reused: only the host reads them, before the next run.
-    const out = __out, alerts = __alerts;
-    out.length = 0;
-    alerts.length = 0;
-    let v;
+    // __o and __al are reused: only the host reads them, before the next run.
+    const __o = __out, __al = __alerts;
+    __o.length = 0;
+    __al.length = 0;
+    let __r;
     /*OUTPUTS*/
-    for (let j = 0; j < __when.length; j++) {
-      if (__when[j]()) { const k = alerts.length; alerts[k] = j; alerts[k + 1] = String(__message[j]()); }
-    }
-    out[out.length] = alerts;
-    out[out.length] = __ex;
-    return out;
+    __alertsRun(__al);
+    __o[__o.length] = __al;
+    __o[__o.length] = __ex;
+    return __o;
   },
 };`
 

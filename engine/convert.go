@@ -47,15 +47,45 @@ func joinPath(base, key string) string {
 }
 
 // inputs validates and converts every declared input. Problems are collected, not returned early,
-// so that the caller sees all of them at once.
+// so that the caller sees all of them at once. A date-typed input crosses as its Unix milliseconds
+// (the run function makes the Date: cheaper there than a constructor call from Go).
 func (c *converter) inputs(decls []*rulesets.Input, input map[string]any, args []goja.Value) []goja.Value {
 	c.problems = c.problems[:0]
 	c.size = 0
 	for _, in := range decls {
 		raw, present := input[in.JSONName()]
+		if in.Type.Name == rulesets.TypeDate {
+			args = append(args, c.dateMillis(in, raw, present))
+			continue
+		}
 		args = append(args, c.field(in.JSONName(), &in.Type, raw, present, in.Required, in.Default, in.HasDefault))
 	}
 	return args
+}
+
+// dateMillis converts a date input to its Unix milliseconds (null when absent).
+func (c *converter) dateMillis(in *rulesets.Input, raw any, present bool) goja.Value {
+	if !present || raw == nil {
+		switch {
+		case in.Required:
+			c.problem(in.JSONName(), "required")
+			return goja.Null()
+		case !in.HasDefault:
+			return goja.Null()
+		}
+		raw = in.Default
+	}
+	switch d := raw.(type) {
+	case time.Time:
+		return c.vm.ToValue(d.UnixMilli())
+	case string:
+		if tm, ok := parseDate(d, c.loc); ok {
+			c.size += len(d)
+			return c.vm.ToValue(tm.UnixMilli())
+		}
+	}
+	c.problem(in.JSONName(), "must be a date (YYYY-MM-DD or RFC 3339), got %s", describe(raw))
+	return goja.Null()
 }
 
 // field converts one declared value (an input or an entity property).
@@ -143,7 +173,7 @@ func (c *converter) typed(path string, t *rulesets.Type, v any) goja.Value {
 // entity converts an object to an instance of the entity class, validating its declared properties.
 func (c *converter) entity(path, name string, v any) goja.Value {
 	ent := c.entities[name]
-	get, keys, ok := objectAccess(v)
+	get, size, keys, ok := objectAccess(v)
 	if !ok || ent == nil {
 		c.problem(path, "must be an object (%s), got %s", name, describe(v))
 		return goja.Null()
@@ -156,17 +186,21 @@ func (c *converter) entity(path, name string, v any) goja.Value {
 	} else {
 		obj = c.vm.NewObject()
 	}
-	declared := make(map[string]bool, len(ent.Properties)+len(ent.Calculated))
+	present := 0
 	for _, p := range ent.Properties {
-		declared[p.Name] = true
-		raw, present := get(p.Name)
-		_ = obj.Set(p.Name, c.field(joinPath(path, p.Name), &p.Type, raw, present, p.Required, p.Default, p.HasDefault))
+		raw, ok := get(p.Name)
+		if ok {
+			present++
+		}
+		_ = obj.Set(p.Name, c.field(joinPath(path, p.Name), &p.Type, raw, ok, p.Required, p.Default, p.HasDefault))
 	}
-	for _, cp := range ent.Calculated {
-		declared[cp.Name] = true // a calculated property given in the input is recomputed, not taken
-	}
-	for _, k := range keys {
-		if !declared[k] {
+	if size > present {
+		// Undeclared properties are kept for rule code; a calculated property given in the input is
+		// recomputed, not taken.
+		for _, k := range keys() {
+			if ent.Declares(k) {
+				continue
+			}
 			raw, _ := get(k)
 			_ = obj.Set(k, c.jsonValue(raw))
 		}
@@ -222,19 +256,23 @@ func (c *converter) jsonValue(v any) goja.Value {
 	return c.vm.ToValue(fmt.Sprint(v))
 }
 
-func objectAccess(v any) (get func(string) (any, bool), keys []string, ok bool) {
+// objectAccess reads a decoded JSON object. keys (sorted, for a stable order) is only built when
+// asked for: most objects have only declared properties.
+func objectAccess(v any) (get func(string) (any, bool), size int, keys func() []string, ok bool) {
 	switch o := v.(type) {
 	case map[string]any:
-		keys = make([]string, 0, len(o))
-		for k := range o {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		return func(k string) (any, bool) { x, ok := o[k]; return x, ok }, keys, true
+		return func(k string) (any, bool) { x, ok := o[k]; return x, ok }, len(o), func() []string {
+			ks := make([]string, 0, len(o))
+			for k := range o {
+				ks = append(ks, k)
+			}
+			slices.Sort(ks)
+			return ks
+		}, true
 	case *rulesets.Object:
-		return o.Get, o.Keys, true
+		return o.Get, len(o.Keys), func() []string { return o.Keys }, true
 	}
-	return nil, nil, false
+	return nil, 0, nil, false
 }
 
 func toFloat(v any) (float64, bool) {
@@ -380,8 +418,30 @@ func (c *converter) output(v goja.Value, t *rulesets.Type, depth int) (any, erro
 	case "Function":
 		return nil, nil
 	}
-	m := map[string]any{}
-	for _, k := range obj.Keys() {
+	// An entity-typed value arrives as a plain object of its declared and calculated properties.
+	if t.IsEntity() && obj.ClassName() == "Object" {
+		if ent := c.entities[t.Name]; ent != nil && c.protos[t.Name] != nil && !c.protos[t.Name].SameAs(obj.Prototype()) {
+			m := make(map[string]any, len(ent.Properties)+len(ent.Calculated))
+			for _, p := range ent.Properties {
+				e, err := c.output(obj.Get(p.Name), &p.Type, depth+1)
+				if err != nil {
+					return nil, fmt.Errorf("%s.%s: %w", ent.Name, p.Name, err)
+				}
+				m[p.Name] = e
+			}
+			for _, cp := range ent.Calculated {
+				e, err := c.output(obj.Get(cp.Name), cp.Type, depth+1)
+				if err != nil {
+					return nil, fmt.Errorf("%s.%s: %w", ent.Name, cp.Name, err)
+				}
+				m[cp.Name] = e
+			}
+			return m, nil
+		}
+	}
+	keys := obj.Keys()
+	m := make(map[string]any, len(keys))
+	for _, k := range keys {
 		e, err := c.output(obj.Get(k), nil, depth+1)
 		if err != nil {
 			return nil, err

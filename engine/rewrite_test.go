@@ -42,3 +42,32 @@ rules:
 		t.Errorf("error at %q in rule %q, want ruleset.yaml:15:48 in Col (%v)", ee.At, ee.Rule, ee)
 	}
 }
+
+// The engine's glue code has locals of its own; none may shadow a ruleset name.
+func TestGlueLocalsDoNotShadowRulesetNames(t *testing.T) {
+	rs := load(t, engine.New(), `name: shadow
+inputs:
+  v: number
+  ok: number
+  t0: number
+  out: number
+  alerts: number
+  explain: number
+  k: number
+  i: number
+rules:
+  Sum: v + ok + t0 + out + alerts + explain + k + i
+  Body: |
+    const x = v * 2;
+    x + ok
+alerts:
+  Big:
+    level: info
+    when: alerts + k > 10
+    message: "${v}"
+`, nil)
+	res := exec(t, rs, map[string]any{"v": 1, "ok": 2, "t0": 3, "out": 4, "alerts": 5, "explain": 6, "k": 7, "i": 8})
+	if res.Output["Sum"] != 36.0 || res.Output["Body"] != 4.0 || len(res.Alerts) != 1 || res.Alerts[0].Message != "1" {
+		t.Errorf("output = %v, alerts = %v", res.Output, res.Alerts)
+	}
+}

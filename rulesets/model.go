@@ -135,6 +135,21 @@ type Entity struct {
 	Pos         Pos
 }
 
+// Declares reports whether name is one of the entity's properties or calculated properties.
+func (e *Entity) Declares(name string) bool {
+	for _, p := range e.Properties {
+		if p.Name == name {
+			return true
+		}
+	}
+	for _, c := range e.Calculated {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Property is one stored property of an entity.
 type Property struct {
 	Name        string
