@@ -46,7 +46,8 @@ type compiled struct {
 	inputs    []*rulesets.Input
 	rules     []*rulesets.Rule
 	outRules  []int // indexes into rules of the output rules, in declared order
-	echoed    []int // indexes into inputs of the inputs echoed into the output
+	echoed    []int    // indexes into inputs of the inputs echoed into the output
+	order     []string // output keys in declared order (echoed inputs, then output rules); shared
 	alerts    []*rulesets.Alert
 	constants []*rulesets.Constant
 	tables    []*rulesets.Table
@@ -112,7 +113,9 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 	for i, r := range rs.Rules {
 		g.ruleIndex[r.Name] = i
 	}
-	g.w("(function (__k) {\n\"use strict\";\nlet __gen = 0;\n")
+	// __gen numbers executions; a rule's state is __gen when done in this one, __busy while it runs,
+	// __failed after it threw (precomputed: -__gen in every evaluator would allocate a number).
+	g.w("(function (__k) {\n\"use strict\";\nlet __gen = 0, __busy = 0, __failed = 0;\n")
 
 	// Names already in scope, to refuse a library that brings a name the ruleset also declares.
 	declared := map[string]string{}
@@ -268,9 +271,9 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 			hardened = append(hardened, "__rule_"+r.Name)
 		}
 		g.wf(`function __e%d() {
-  if (__s%d === -__gen) __cycle(%d);
-  if (__s%d === __gen + 0.5) __failedEarlier(%d);
-  __s%d = -__gen;
+  if (__s%d === __busy) __cycle(%d);
+  if (__s%d === __failed) __failedEarlier(%d);
+  __s%d = __busy;
   const __t0 = __ex === null ? 0 : __hr();
   let __r, __ok = false;
   try {
@@ -280,7 +283,7 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 		} else {
 			g.wf("__r = __rule_%s();\n", r.Name)
 		}
-		g.wf(`%s __ok = true; } finally { __s%d = __ok ? __gen : __gen + 0.5; }
+		g.wf(`%s __ok = true; } finally { __s%d = __ok ? __gen : __failed; }
   __v%d = __r;
   if (__ex !== null) __trace(%d, __r, __t0);
   return __r;
@@ -372,6 +375,12 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	}
 	for _, i := range c.outRules {
 		outputs += fmt.Sprintf("__r = __s%d === __gen ? __v%d : __e%d(); %s", i, i, i, emitFor(rs.Rules[i].Type))
+	}
+	for _, i := range c.echoed {
+		c.order = append(c.order, rs.Inputs[i].Name)
+	}
+	for _, i := range c.outRules {
+		c.order = append(c.order, rs.Rules[i].OutputName)
 	}
 	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*OUTPUTS*/", outputs).Replace(runtimeJS))
 	g.w("\n})")
@@ -525,6 +534,8 @@ return {
   // Locals here are __-prefixed: ruleset names cannot be, so none is shadowed.
   run: function (__explain/*PARAMS*/) {
     __gen++;
+    __busy = -__gen;
+    __failed = __gen + 0.5;
     __typeFail = -1;
     __ex = __explain ? [] : null;
     /*ASSIGN*/

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,8 +41,11 @@ func (c *converter) problem(path, format string, args ...any) {
 }
 
 func joinPath(base, key string) string {
-	if base == "" {
+	switch {
+	case base == "":
 		return key
+	case key == "":
+		return base
 	}
 	return base + "." + key
 }
@@ -58,7 +62,7 @@ func (c *converter) inputs(decls []*rulesets.Input, input map[string]any, args [
 			args = append(args, c.dateMillis(in, raw, present))
 			continue
 		}
-		args = append(args, c.field(in.JSONName(), &in.Type, raw, present, in.Required, in.Default, in.HasDefault))
+		args = append(args, c.field("", in.JSONName(), &in.Type, raw, present, in.Required, in.Default, in.HasDefault))
 	}
 	return args
 }
@@ -89,25 +93,27 @@ func (c *converter) dateMillis(in *rulesets.Input, raw any, present bool) goja.V
 }
 
 // field converts one declared value (an input or an entity property).
-func (c *converter) field(path string, t *rulesets.Type, raw any, present, required bool, def any, hasDef bool) goja.Value {
+// The path of a value is base.key; it is only joined when there is a problem to report.
+func (c *converter) field(base, key string, t *rulesets.Type, raw any, present, required bool, def any, hasDef bool) goja.Value {
 	if !present || raw == nil {
 		switch {
 		case required:
-			c.problem(path, "required")
+			c.problem(joinPath(base, key), "required")
 			return goja.Null()
 		case hasDef:
-			return c.typed(path, t, def)
+			return c.typed(base, key, t, def)
 		}
 		return goja.Null()
 	}
-	return c.typed(path, t, raw)
+	return c.typed(base, key, t, raw)
 }
 
 // typed converts a present value to the declared type, or records why it does not fit.
-func (c *converter) typed(path string, t *rulesets.Type, v any) goja.Value {
+func (c *converter) typed(base, key string, t *rulesets.Type, v any) goja.Value {
 	if v == nil {
 		return goja.Null()
 	}
+	path := func() string { return joinPath(base, key) }
 	switch t.Name {
 	case "", rulesets.TypeAny:
 		return c.jsonValue(v)
@@ -115,23 +121,23 @@ func (c *converter) typed(path string, t *rulesets.Type, v any) goja.Value {
 		if f, ok := toFloat(v); ok {
 			c.size += 8
 			if math.IsNaN(f) || math.IsInf(f, 0) {
-				c.problem(path, "must be a finite number")
+				c.problem(path(), "must be a finite number")
 			}
 			return c.vm.ToValue(f)
 		}
-		c.problem(path, "must be a number, got %s", describe(v))
+		c.problem(path(), "must be a number, got %s", describe(v))
 	case rulesets.TypeBoolean:
 		if b, ok := v.(bool); ok {
 			c.size++
 			return c.vm.ToValue(b)
 		}
-		c.problem(path, "must be true or false, got %s", describe(v))
+		c.problem(path(), "must be true or false, got %s", describe(v))
 	case rulesets.TypeString:
 		if s, ok := v.(string); ok {
 			c.size += len(s)
 			return c.vm.ToValue(s)
 		}
-		c.problem(path, "must be a string, got %s", describe(v))
+		c.problem(path(), "must be a string, got %s", describe(v))
 	case rulesets.TypeDate:
 		switch d := v.(type) {
 		case time.Time:
@@ -142,17 +148,17 @@ func (c *converter) typed(path string, t *rulesets.Type, v any) goja.Value {
 				return c.host.NewDate(tm)
 			}
 		}
-		c.problem(path, "must be a date (YYYY-MM-DD or RFC 3339), got %s", describe(v))
+		c.problem(path(), "must be a date (YYYY-MM-DD or RFC 3339), got %s", describe(v))
 	case rulesets.TypeEnum:
 		if s, ok := v.(string); ok && slices.Contains(t.Values, s) {
 			c.size += len(s)
 			return c.vm.ToValue(s)
 		}
-		c.problem(path, "must be one of %s, got %s", strings.Join(t.Values, ", "), describe(v))
+		c.problem(path(), "must be one of %s, got %s", strings.Join(t.Values, ", "), describe(v))
 	case rulesets.TypeArray:
 		items, ok := toSlice(v)
 		if !ok {
-			c.problem(path, "must be an array, got %s", describe(v))
+			c.problem(path(), "must be an array, got %s", describe(v))
 			return goja.Null()
 		}
 		of := t.Of
@@ -161,17 +167,18 @@ func (c *converter) typed(path string, t *rulesets.Type, v any) goja.Value {
 		}
 		vals := make([]any, len(items))
 		for i, item := range items {
-			vals[i] = c.typed(path+"["+strconv.Itoa(i)+"]", of, item)
+			vals[i] = c.typed(path()+"["+strconv.Itoa(i)+"]", "", of, item)
 		}
 		return c.vm.NewArray(vals...)
 	default:
-		return c.entity(path, t.Name, v)
+		return c.entity(base, key, t.Name, v)
 	}
 	return goja.Null()
 }
 
 // entity converts an object to an instance of the entity class, validating its declared properties.
-func (c *converter) entity(path, name string, v any) goja.Value {
+func (c *converter) entity(base, key, name string, v any) goja.Value {
+	path := joinPath(base, key) // entities are few; their properties' paths are built lazily below
 	ent := c.entities[name]
 	get, size, keys, ok := objectAccess(v)
 	if !ok || ent == nil {
@@ -192,7 +199,7 @@ func (c *converter) entity(path, name string, v any) goja.Value {
 		if ok {
 			present++
 		}
-		_ = obj.Set(p.Name, c.field(joinPath(path, p.Name), &p.Type, raw, ok, p.Required, p.Default, p.HasDefault))
+		_ = obj.Set(p.Name, c.field(path, p.Name, &p.Type, raw, ok, p.Required, p.Default, p.HasDefault))
 	}
 	if size > present {
 		// Undeclared properties are kept for rule code; a calculated property given in the input is
@@ -368,6 +375,13 @@ func formatDate(t time.Time, loc *time.Location) string {
 	return t.Format("2006-01-02T15:04:05.000Z07:00")
 }
 
+var (
+	typeFloat64 = reflect.TypeOf(float64(0))
+	typeInt64   = reflect.TypeOf(int64(0))
+	typeString  = reflect.TypeOf("")
+	typeBool    = reflect.TypeOf(false)
+)
+
 // maxOutputDepth bounds nesting in results; deeper usually means a circular structure.
 const maxOutputDepth = 64
 
@@ -381,16 +395,18 @@ func (c *converter) output(v goja.Value, t *rulesets.Type, depth int) (any, erro
 	}
 	obj, isObj := v.(*goja.Object)
 	if !isObj {
-		switch x := v.Export().(type) {
-		case int64:
-			return float64(x), nil
-		case float64:
-			if math.IsNaN(x) || math.IsInf(x, 0) {
+		// ExportType is static per kind of value: no boxing before the one into the result.
+		switch v.ExportType() {
+		case typeFloat64, typeInt64:
+			f := v.ToFloat()
+			if math.IsNaN(f) || math.IsInf(f, 0) {
 				return nil, nil
 			}
-			return x, nil
-		case string, bool:
-			return x, nil
+			return f, nil
+		case typeString:
+			return v.String(), nil
+		case typeBool:
+			return v.ToBoolean(), nil
 		}
 		return v.String(), nil
 	}

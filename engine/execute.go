@@ -38,7 +38,7 @@ type Result struct {
 	order []string // output keys in declared order
 }
 
-// OutputKeys are the output's keys in declared order.
+// OutputKeys are the output's keys in declared order. The slice is shared: do not modify it.
 func (r *Result) OutputKeys() []string { return r.order }
 
 // Alert is a raised alert.
@@ -192,6 +192,7 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 			reuse = false
 		}
 		st.host.SetExec(nil)
+		clear(st.args) // let the inputs go
 		st.vm.ClearInterrupt()
 		if reuse {
 			r.put(st)
@@ -206,7 +207,10 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	if culture == "" {
 		culture = r.model.Culture
 	}
-	exec := &builtins.Exec{
+	// The Exec, the argument buffer and the watchdog entry live in the pooled state: one execution
+	// at a time uses a runtime, and reusing them keeps the hot path's allocations down.
+	exec := &st.exec
+	*exec = builtins.Exec{
 		Context:  ctx,
 		Now:      now,
 		Location: st.conv.loc,
@@ -218,9 +222,9 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	st.host.SetExec(exec)
 	st.start = start
 
-	args := make([]goja.Value, 1, len(r.c.inputs)+1)
-	args[0] = st.vm.ToValue(opts.Explain)
+	args := append(st.args[:0], st.vm.ToValue(opts.Explain))
 	args = st.conv.inputs(r.c.inputs, input, args)
+	st.args = args
 	if st.conv.size > r.eng.limits.MaxInputBytes {
 		st.conv.problems = append(st.conv.problems, InputProblem{Message: fmt.Sprintf(
 			"input is larger than the %d-byte limit (Limits.MaxInputBytes)", r.eng.limits.MaxInputBytes)})
@@ -230,7 +234,8 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 		return nil, &InputError{Problems: append([]InputProblem(nil), st.conv.problems...)}
 	}
 
-	w := &watch{vm: st.vm, deadline: start.Add(r.eng.limits.Timeout), timeout: r.eng.limits.Timeout, heapLimit: r.eng.limits.MaxMemory}
+	w := &st.watch
+	*w = watch{vm: st.vm, deadline: start.Add(r.eng.limits.Timeout), timeout: r.eng.limits.Timeout, heapLimit: r.eng.limits.MaxMemory}
 	if done := ctx.Done(); done != nil {
 		w.done, w.cause = done, func() error { return context.Cause(ctx) }
 	}
@@ -257,9 +262,9 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 	res := &Result{
 		Ruleset: r.model.Name,
 		Version: r.model.Version,
-		Output:  make(map[string]any, len(c.echoed)+len(c.outRules)),
+		Output:  make(map[string]any, len(c.order)),
 		Alerts:  []Alert{},
-		order:   make([]string, 0, len(c.echoed)+len(c.outRules)),
+		order:   c.order,
 	}
 	// Echoed inputs come first, in declared order, then the output rules.
 	for j, idx := range c.echoed {
@@ -269,7 +274,6 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 			return nil, &EvalError{Ruleset: r.model.Name, Kind: "error", Message: fmt.Sprintf("input %s: %v", in.Name, err)}
 		}
 		res.Output[in.Name] = v
-		res.order = append(res.order, in.Name)
 	}
 	for j, idx := range c.outRules {
 		rule := c.rules[idx]
@@ -278,7 +282,6 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 			return nil, &EvalError{Ruleset: r.model.Name, Rule: rule.Name, Kind: "error", Message: err.Error(), At: rule.Pos.String()}
 		}
 		res.Output[rule.OutputName] = v
-		res.order = append(res.order, rule.OutputName)
 	}
 	n := len(c.echoed) + len(c.outRules)
 	if alerts, ok := arr.Get(indexKey(n)).(*goja.Object); ok {

@@ -17,6 +17,12 @@ type vmState struct {
 	typeFail goja.Callable // the rule whose value failed its declared type; read after an error
 	conv     *converter
 	start    time.Time // start of the running execution, for explain timings
+
+	// Reused by each execution on this runtime (see Execute); resetting exec also drops its
+	// diagnostics, so a returned Result never shares them.
+	exec  builtins.Exec
+	args  []goja.Value
+	watch watch
 }
 
 // newState builds a runtime: builtins, guards, the ruleset's scope, then lockdown.
