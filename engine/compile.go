@@ -45,7 +45,7 @@ type compiled struct {
 
 	inputs    []*rulesets.Input
 	rules     []*rulesets.Rule
-	outRules  []int // indexes into rules of the output rules, in declared order
+	outRules  []int    // indexes into rules of the output rules, in declared order
 	echoed    []int    // indexes into inputs of the inputs echoed into the output
 	order     []string // output keys in declared order (echoed inputs, then output rules); shared
 	alerts    []*rulesets.Alert
