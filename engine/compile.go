@@ -352,14 +352,19 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	// run(): inputs arrive as JS values (entity-typed ones already instances of their class); the
 	// echoed inputs and the output rules are read in declared order.
 	params, assign, outputs := "", "", ""
+	// The outputs go to fixed indexes of the reused array: [echoed inputs..., output rules...,
+	// alerts, explain].
+	slot := 0
 	emitFor := func(t *rulesets.Type) string {
+		i := slot
+		slot++
 		if len(rs.Entities) == 0 {
-			return "__o[__o.length] = __r;\n"
+			return fmt.Sprintf("__o[%d] = __r;\n", i)
 		}
 		if t.IsEntity() {
-			return fmt.Sprintf("__o[__o.length] = __r === null || __r === undefined ? null : __plain_%s(__r);\n", t.Name)
+			return fmt.Sprintf("__o[%d] = __r === null || __r === undefined ? null : __plain_%s(__r);\n", i, t.Name)
 		}
-		return "__o[__o.length] = typeof __r === \"object\" && __r !== null ? __plain(__r) : __r;\n"
+		return fmt.Sprintf("__o[%d] = typeof __r === \"object\" && __r !== null ? __plain(__r) : __r;\n", i)
 	}
 	for i, in := range rs.Inputs {
 		params += fmt.Sprintf(", __a%d", i)
@@ -382,7 +387,8 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	for _, i := range c.outRules {
 		c.order = append(c.order, rs.Rules[i].OutputName)
 	}
-	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*OUTPUTS*/", outputs).Replace(runtimeJS))
+	tail := fmt.Sprintf("__o[%d] = __al;\n    __o[%d] = __ex;", slot, slot+1)
+	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*OUTPUTS*/", outputs, "/*TAIL*/", tail).Replace(runtimeJS))
 	g.w("\n})")
 
 	src := g.b.String()
@@ -541,13 +547,11 @@ return {
     /*ASSIGN*/
     // __o and __al are reused: only the host reads them, before the next run.
     const __o = __out, __al = __alerts;
-    __o.length = 0;
     __al.length = 0;
     let __r;
     /*OUTPUTS*/
     __alertsRun(__al);
-    __o[__o.length] = __al;
-    __o[__o.length] = __ex;
+    /*TAIL*/
     return __o;
   },
 };`

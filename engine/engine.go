@@ -7,6 +7,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -50,7 +51,10 @@ func WithModules(m ...builtins.Module) Option { return func(e *Engine) { e.modul
 // constants, System.env). The default reads the process environment.
 func WithEnv(getenv func(string) (string, bool)) Option { return func(e *Engine) { e.getenv = getenv } }
 
-// WithPoolSize sets how many idle runtimes each ruleset version keeps (default 2 × GOMAXPROCS).
+// WithPoolSize sets how many runtimes each ruleset version may have (default 2 × GOMAXPROCS).
+// Executions are CPU-bound, so more runtimes than cores adds memory, not throughput; an execution
+// that finds them all busy waits for one (or for its context to end). Runtimes are built on first
+// need: building one takes milliseconds (the lockdown walks every built-in object).
 func WithPoolSize(n int) Option { return func(e *Engine) { e.poolSize = n } }
 
 // New makes an engine.
@@ -166,13 +170,14 @@ func (e *Engine) Add(model *rulesets.Ruleset) (*Ruleset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ruleset %s: %w", model.Name, err)
 	}
-	rs := &Ruleset{eng: e, model: model, c: c, loc: model.Location(), pool: make(chan *vmState, e.poolSize)}
+	rs := &Ruleset{eng: e, model: model, c: c, pool: make(chan *vmState, e.poolSize)}
 	// Build one runtime now: a ruleset that cannot be set up (a constant that does not convert, a
 	// builtin that fails to install) fails at load, not at its first execution.
 	st, err := rs.newState()
 	if err != nil {
 		return nil, fmt.Errorf("ruleset %s: %w", model.Name, err)
 	}
+	rs.created = 1
 	rs.put(st)
 
 	e.mu.Lock()
@@ -233,8 +238,10 @@ type Ruleset struct {
 	eng   *Engine
 	model *rulesets.Ruleset
 	c     *compiled
-	loc   interface{ String() string }
-	pool  chan *vmState
+	pool  chan *vmState // idle runtimes
+
+	mu      sync.Mutex
+	created int // runtimes that exist (idle or in use), at most eng.poolSize
 }
 
 // Model is the ruleset as loaded. Treat it as read-only.
@@ -246,18 +253,39 @@ func (r *Ruleset) Name() string { return r.model.Name }
 // Version is the ruleset's version.
 func (r *Ruleset) Version() string { return r.model.Version }
 
-func (r *Ruleset) get() (*vmState, error) {
+// get takes an idle runtime, builds one while fewer than the pool size exist, or waits for one.
+func (r *Ruleset) get(ctx context.Context) (*vmState, error) {
 	select {
 	case st := <-r.pool:
 		return st, nil
 	default:
-		return r.newState()
+	}
+	r.mu.Lock()
+	if r.created < r.eng.poolSize {
+		r.created++
+		r.mu.Unlock()
+		st, err := r.newState()
+		if err != nil {
+			r.discard()
+			return nil, err
+		}
+		return st, nil
+	}
+	r.mu.Unlock()
+	select {
+	case st := <-r.pool:
+		return st, nil
+	case <-ctx.Done():
+		return nil, &LimitError{Limit: "canceled", Value: "waiting for a free runtime: " + context.Cause(ctx).Error()}
 	}
 }
 
-func (r *Ruleset) put(st *vmState) {
-	select {
-	case r.pool <- st:
-	default: // the pool is full: let this runtime go
-	}
+// put returns a runtime to the pool.
+func (r *Ruleset) put(st *vmState) { r.pool <- st }
+
+// discard forgets a runtime that is not returned (its state is unknown after a Go panic).
+func (r *Ruleset) discard() {
+	r.mu.Lock()
+	r.created--
+	r.mu.Unlock()
 }

@@ -512,3 +512,39 @@ rules:
 		t.Error(err)
 	}
 }
+
+func TestPoolIsBoundedAndWaitersHonourTheirContext(t *testing.T) {
+	eng := engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: 2 * time.Second}))
+	rs := load(t, eng, `name: slow
+inputs:
+  Ms: {type: number, required: true}
+rules:
+  Waited: |
+    let n = 0;   // the execution clock stands still, so spin on a counter
+    while (n < Ms * 20000) n++;
+    n
+`, nil)
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		close(started)
+		_, err := rs.Execute(context.Background(), map[string]any{"Ms": 50}, engine.ExecOptions{})
+		done <- err
+	}()
+	<-started
+	time.Sleep(5 * time.Millisecond) // let the first execution take the only runtime
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	_, err := rs.Execute(ctx, map[string]any{"Ms": 1}, engine.ExecOptions{})
+	var ee *engine.EvalError
+	if !errors.As(err, &ee) || ee.Kind != "canceled" {
+		t.Errorf("a waiter whose context ends: want kind canceled, got %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The runtime went back to the pool: executions go on.
+	if _, err := rs.Execute(context.Background(), map[string]any{"Ms": 1}, engine.ExecOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

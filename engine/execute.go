@@ -180,8 +180,12 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	if err := ctx.Err(); err != nil {
 		return nil, &EvalError{Ruleset: r.model.Name, Kind: "canceled", Message: err.Error(), err: err}
 	}
-	st, err := r.get()
+	st, err := r.get(ctx)
 	if err != nil {
+		var le *LimitError
+		if errors.As(err, &le) {
+			return nil, &EvalError{Ruleset: r.model.Name, Kind: le.Limit, Message: le.Error(), err: le}
+		}
 		return nil, err
 	}
 	reuse := false
@@ -196,6 +200,8 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 		st.vm.ClearInterrupt()
 		if reuse {
 			r.put(st)
+		} else {
+			r.discard()
 		}
 	}()
 
