@@ -548,3 +548,56 @@ rules:
 		t.Fatal(err)
 	}
 }
+
+func TestEnvConstantsEntitiesInRulesAndInputLimit(t *testing.T) {
+	env := map[string]string{"FIN_DATA_URL": "https://fin.example"}
+	eng := engine.New(
+		engine.WithEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }),
+		engine.WithLimits(engine.Limits{MaxInputBytes: 1000}),
+	)
+	rs := load(t, eng, `name: scope2
+inputs:
+  Note: {type: string}
+constants:
+  FinDataURL: {env: FIN_DATA_URL}
+  Missing: {env: NOT_SET_ANYWHERE}
+  WithDefault: {env: NOT_SET_EITHER, default: fallback}
+entities:
+  Person:
+    properties:
+      Name: {type: string, required: true}
+      Birthdate: {type: date}
+    calculated:
+      Age: "Birthdate ? AGE(Birthdate) : null"
+      Adult: "Age !== null && Age >= 18"
+rules:
+  Url: FinDataURL
+  Unset: Missing
+  Defaulted: WithDefault
+  Made:
+    type: Person
+    expression: "new Person({Name: 'Ann', Birthdate: new Date(Date.UTC(2000, 0, 1))})"
+  People:
+    type: array
+    of: Person
+    expression: "[new Person({Name: 'Kid', Birthdate: new Date(Date.UTC(2015, 5, 1))})]"
+  AdultCount: "People.filter(p => p.Adult).length + (Made.Adult ? 1 : 0)"
+`, nil)
+	res := exec(t, rs, map[string]any{"Note": "short"})
+	if res.Output["Url"] != "https://fin.example" || res.Output["Unset"] != nil || res.Output["Defaulted"] != "fallback" {
+		t.Errorf("env constants: %v", res.Output)
+	}
+	made, _ := res.Output["Made"].(map[string]any)
+	if made["Name"] != "Ann" || made["Age"] != 24.0 || made["Adult"] != true || made["Birthdate"] != "2000-01-01" {
+		t.Errorf("Made = %#v", made)
+	}
+	people, _ := res.Output["People"].([]any)
+	if len(people) != 1 || people[0].(map[string]any)["Age"] != 8.0 || res.Output["AdultCount"] != 1.0 {
+		t.Errorf("People = %#v, AdultCount = %v", people, res.Output["AdultCount"])
+	}
+	_, err := rs.Execute(context.Background(), map[string]any{"Note": strings.Repeat("x", 2000)}, engine.ExecOptions{})
+	var ie *engine.InputError
+	if !errors.As(err, &ie) || !strings.Contains(ie.Error(), "Limits.MaxInputBytes") {
+		t.Errorf("an input over the limit: %v", err)
+	}
+}

@@ -9,11 +9,14 @@ import (
 )
 
 func newExportCmd() *cobra.Command {
-	var out string
+	var out, dir string
 	cmd := &cobra.Command{
-		Use:   "export DIR [-o FILE]",
-		Short: "Write a ruleset folder as its single-JSON form",
-		Args:  cobra.ExactArgs(1),
+		Use:   "export DIR|FILE.json [-o FILE] [--dir DIR]",
+		Short: "Write a ruleset as its single-JSON form, or (--dir) as a folder",
+		Long: `Write a ruleset (a folder or its JSON form) as one JSON document, or with --dir as a ruleset
+folder (ruleset.yaml, rules/*.js, tables/*.csv, tests/*.yaml). Folder -> JSON -> folder loses nothing
+but comments.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lo, err := engine.New().LoadOptions()
 			if err != nil {
@@ -23,6 +26,9 @@ func newExportCmd() *cobra.Command {
 			if err != nil {
 				printLoadError(cmd.ErrOrStderr(), args[0], err)
 				return exitError{1}
+			}
+			if dir != "" {
+				return rulesets.WriteDir(rs, dir)
 			}
 			data, err := rulesets.ExportJSON(rs)
 			if err != nil {
@@ -36,5 +42,6 @@ func newExportCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (default: standard output)")
+	cmd.Flags().StringVar(&dir, "dir", "", "write the folder form into this folder instead")
 	return cmd
 }

@@ -247,6 +247,15 @@ func TestExportWritesJSONThatLoadsBack(t *testing.T) {
 	if code != 0 || !strings.Contains(out, " 0 failed\n") {
 		t.Errorf("testing the exported JSON: exit %d\n%s", code, out)
 	}
+	// And back to a folder, which tests the same.
+	dir := filepath.Join(t.TempDir(), "travel")
+	if code, _, errOut := kubus(t, "", "export", path, "--dir", dir); code != 0 {
+		t.Fatalf("export --dir: exit %d %s", code, errOut)
+	}
+	code, out, _ = kubus(t, "", "test", dir)
+	if code != 0 || !strings.HasSuffix(out, "13 passed, 0 failed\n") {
+		t.Errorf("testing the folder written from JSON: exit %d\n%s", code, out)
+	}
 }
 
 func TestLibraryRulesetsFromSiblingFolders(t *testing.T) {
