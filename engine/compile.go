@@ -114,7 +114,8 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 		g.ruleIndex[r.Name] = i
 	}
 	// __gen numbers executions; a rule's state is __gen when done in this one, __busy while it runs,
-	// __failed after it threw (precomputed: -__gen in every evaluator would allocate a number).
+	// __failed after it threw (precomputed per execution: computing them in every evaluator would
+	// allocate numbers), anything lower: not yet evaluated in this execution.
 	g.w("(function (__k) {\n\"use strict\";\nlet __gen = 0, __busy = 0, __failed = 0;\n")
 
 	// Names already in scope, to refuse a library that brings a name the ruleset also declares.
@@ -271,13 +272,12 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 			hardened = append(hardened, "__rule_"+r.Name)
 		}
 		g.wf(`function __e%d() {
-  if (__s%d === __busy) __cycle(%d);
-  if (__s%d === __failed) __failedEarlier(%d);
+  if (__s%d > __gen) __stateErr(%d, __s%d);
   __s%d = __busy;
   const __t0 = __ex === null ? 0 : __hr();
   let __r, __ok = false;
   try {
-`, i, i, i, i, i, i)
+`, i, i, i, i, i)
 		if ok {
 			g.bodyText(inline, &r.Code, "rule", r.Name, "")
 		} else {
@@ -504,6 +504,7 @@ let __typeFail = -1; // the rule whose value failed its declared-type check, for
 let __ex = null;     // the explain trace, when asked for
 const __hr = __k.hr;
 // These throw from the glue; the engine reports them at the rule being evaluated.
+function __stateErr(i, s) { if (s === __busy) __cycle(i); __failedEarlier(i); }
 function __cycle(i) { throw new ReferenceError("reference cycle: rule " + __ruleNames[i] + " reads itself while it is being evaluated"); }
 function __failedEarlier(i) { throw new Error("rule " + __ruleNames[i] + " failed earlier in this execution"); }
 function __trace(i, v, t0) { const k = __ex.length; __ex[k] = i; __ex[k + 1] = v; __ex[k + 2] = __hr() - t0; }
@@ -540,7 +541,7 @@ return {
   // Locals here are __-prefixed: ruleset names cannot be, so none is shadowed.
   run: function (__explain/*PARAMS*/) {
     __gen++;
-    __busy = -__gen;
+    __busy = __gen + 0.25;   // busy and failed sort above __gen: one comparison finds both
     __failed = __gen + 0.5;
     __typeFail = -1;
     __ex = __explain ? [] : null;

@@ -601,3 +601,31 @@ rules:
 		t.Errorf("an input over the limit: %v", err)
 	}
 }
+
+// A rule whose error was caught by another rule is reported as failed when read again, not as a cycle.
+func TestFailedRuleReadAgainAfterCatch(t *testing.T) {
+	rs := load(t, engine.New(), `name: caught
+rules:
+  Bad:
+    output: false
+    expression: "null.x"
+  Catcher: |
+    let first = "";
+    try { Bad; } catch (e) { first = e.name; }
+    try { Bad; } catch (e) { return first + " then " + e.message; }
+    "no error"
+`, nil)
+	res := exec(t, rs, nil)
+	if res.Output["Catcher"] != "TypeError then rule Bad failed earlier in this execution" {
+		t.Errorf("Catcher = %v", res.Output["Catcher"])
+	}
+}
+
+// A cycle the loader cannot see (a dynamic read) is still stopped at run time, naming the rule.
+func TestDynamicCycleIsStopped(t *testing.T) {
+	rs := load(t, engine.New(), "name: dyncycle\nrules:\n  Self: \"globalThis['Se' + 'lf'] + 1\"\n", nil)
+	ee := execErr(t, rs, nil)
+	if ee.Rule != "Self" || !strings.Contains(ee.Message, "reference cycle: rule Self reads itself") {
+		t.Errorf("got %v", ee)
+	}
+}
