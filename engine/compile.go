@@ -116,7 +116,12 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 	// __gen numbers executions; a rule's state is __gen when done in this one, __busy while it runs,
 	// __failed after it threw (precomputed per execution: computing them in every evaluator would
 	// allocate numbers), anything lower: not yet evaluated in this execution.
-	g.w("(function (__k) {\n\"use strict\";\nlet __gen = 0, __busy = 0, __failed = 0;\n")
+	// Glue state and inputs are `var`s: goja checks the temporal dead zone on every closure read of
+	// a let or const, and neither needs one (author code cannot reach the glue, and inputs are
+	// reassigned at the start of every run). What an execution must not change stays `const`.
+	g.w("(function (__k) {\n\"use strict\";\nvar __gen = 0, __busy = 0, __failed = 0;\n")
+	// The glue's own built-ins, bound once (the global Array is the guard proxy: slow to read through).
+	g.w("var __Date = globalThis.Date, __isArray = globalThis.Array.isArray;\n")
 
 	// Names already in scope, to refuse a library that brings a name the ruleset also declares.
 	declared := map[string]string{}
@@ -164,7 +169,7 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 			}
 			names[i] = in.Name + " = null"
 		}
-		g.wf("let %s;\n", strings.Join(names, ", "))
+		g.wf("var %s;\n", strings.Join(names, ", "))
 	}
 
 	// Constants and tables come from Go (already converted); the closure only binds them.
@@ -258,10 +263,10 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 		if r.Output {
 			c.outRules = append(c.outRules, i)
 		}
-		g.wf("let __s%d = 0, __v%d;\n", i, i)
+		g.wf("var __s%d = 0, __v%d;\n", i, i)
 		check := ""
 		if cond := typeCond(r.Type); cond != "" {
-			check = fmt.Sprintf(" if (__r !== undefined && __r !== null && !(%s)) __badType(%d, %s, __r);", cond, i, jsString(r.Type.String()))
+			check = fmt.Sprintf(" if (!(%s) && __r !== undefined && __r !== null) __badType(%d, %s, __r);", cond, i, jsString(r.Type.String()))
 		}
 		// A single-expression rule is evaluated inline in its evaluator (one JS call less); a
 		// statement body needs a function of its own for its `return`s.
@@ -274,8 +279,7 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 		g.wf(`function __e%d() {
   if (__s%d > __gen) __stateErr(%d, __s%d);
   __s%d = __busy;
-  const __t0 = __ex === null ? 0 : __hr();
-  let __r, __ok = false;
+  var __t0 = __ex === null ? 0 : __hr(), __r, __t, __ok = false;
   try {
 `, i, i, i, i, i)
 		if ok {
@@ -303,7 +307,7 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 
 	// Alerts: the conditions are evaluated in declared order by one function (inline where they
 	// are single expressions); a message is a function of its own, run only when its alert fires.
-	g.w("function __alertsRun(__al) {\n  let __r;\n")
+	g.w("function __alertsRun(__al) {\n  var __r;\n")
 	for j, a := range rs.Alerts {
 		if inline, ok := inlineExpression(&a.When); ok {
 			g.bodyText(inline, &a.When, "alert", a.Name, "")
@@ -311,7 +315,7 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 			g.w("__r = (function () {\n")
 			g.body(&a.When, "alert", a.Name, "", "})();\n")
 		}
-		g.wf("  if (__r) { const __n = __al.length; __al[__n] = %d; __al[__n + 1] = String(__message[%d]()); }\n", j, j)
+		g.wf("  if (__r) { const __n = __al.length; __al[__n] = %d; __al[__n + 1] = __message[%d](); }\n", j, j)
 	}
 	g.w("}\n")
 	g.w("const __message = [\n")
@@ -369,7 +373,7 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	for i, in := range rs.Inputs {
 		params += fmt.Sprintf(", __a%d", i)
 		if in.Type.Name == rulesets.TypeDate {
-			assign += fmt.Sprintf("%s = __a%d === null ? null : new Date(__a%d);\n", in.Name, i, i)
+			assign += fmt.Sprintf("%s = __a%d === null ? null : new __Date(__a%d);\n", in.Name, i, i)
 		} else {
 			assign += fmt.Sprintf("%s = __a%d;\n", in.Name, i)
 		}
@@ -470,39 +474,40 @@ func libErr(lib string, err error) error {
 	return fmt.Errorf("library %s: %w", lib, err)
 }
 
-// typeCond is the JS condition that __r fits the declared type ("" for any). null and undefined fit
-// every type and are tested before: a rule may have no value.
+// typeCond is the JS condition that __r fits the declared type ("" for any). null and undefined are
+// tested after it (they fit every type: a rule may have no value), so the common case costs one
+// check. It uses no global names: a global lookup costs more than the check.
 func typeCond(t *rulesets.Type) string {
 	if t == nil || t.Name == rulesets.TypeAny || t.Name == "" {
 		return ""
 	}
 	switch t.Name {
 	case rulesets.TypeNumber:
-		return `typeof __r === "number" && isFinite(__r)`
+		return `typeof __r === "number" && __r - __r === 0` // finite: NaN and ±Infinity give NaN
 	case rulesets.TypeBoolean:
 		return `typeof __r === "boolean"`
 	case rulesets.TypeString:
 		return `typeof __r === "string"`
 	case rulesets.TypeDate:
-		return `__r instanceof Date && !isNaN(__r.getTime())`
+		return `__r instanceof __Date && (__t = __r.getTime()) === __t` // an invalid Date's time is NaN
 	case rulesets.TypeEnum:
-		vals := make([]string, len(t.Values))
-		for j, s := range t.Values {
-			vals[j] = jsString(s)
+		alts := make([]string, len(t.Values))
+		for j, v := range t.Values {
+			alts[j] = "__r === " + jsString(v)
 		}
-		return fmt.Sprintf(`[%s].includes(__r)`, strings.Join(vals, ", "))
+		return strings.Join(alts, " || ")
 	case rulesets.TypeArray:
-		return `Array.isArray(__r)`
+		return `__isArray(__r)`
 	}
-	return `typeof __r === "object" && !Array.isArray(__r)` // an entity
+	return `typeof __r === "object" && !__isArray(__r)` // an entity
 }
 
 // runtimeJS is the part of the program that is the same for every ruleset: memoised rule access and
 // the run function. It sits at the end of the factory, so it sees the ruleset's bindings.
 const runtimeJS = `
-let __typeFail = -1; // the rule whose value failed its declared-type check, for the error report
-let __ex = null;     // the explain trace, when asked for
-const __hr = __k.hr;
+var __typeFail = -1; // the rule whose value failed its declared-type check, for the error report
+var __ex = null;     // the explain trace, when asked for
+var __hr = __k.hr;
 // These throw from the glue; the engine reports them at the rule being evaluated.
 function __stateErr(i, s) { if (s === __busy) __cycle(i); __failedEarlier(i); }
 function __cycle(i) { throw new ReferenceError("reference cycle: rule " + __ruleNames[i] + " reads itself while it is being evaluated"); }
@@ -519,7 +524,7 @@ function __badType(i, want, v) {
 // properties, so the host reads results without calling back into JS.
 function __plain(v) {
   if (__entities.length === 0) return v;
-  if (Array.isArray(v)) {
+  if (__isArray(v)) {
     let out = v;
     for (let i = 0; i < v.length; i++) {
       const e = v[i];
@@ -534,7 +539,7 @@ function __plain(v) {
   }
   return v;
 }
-const __out = [], __alerts = [];
+var __out = [], __alerts = [];
 return {
   classes: __classes,
   typeFail: function () { return __typeFail; },
@@ -547,9 +552,8 @@ return {
     __ex = __explain ? [] : null;
     /*ASSIGN*/
     // __o and __al are reused: only the host reads them, before the next run.
-    const __o = __out, __al = __alerts;
+    var __o = __out, __al = __alerts, __r;
     __al.length = 0;
-    let __r;
     /*OUTPUTS*/
     __alertsRun(__al);
     /*TAIL*/
