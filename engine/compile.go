@@ -107,7 +107,10 @@ func jsString(s string) string {
 
 // compile generates and compiles the program for a validated ruleset. libs are the library rulesets
 // named in `uses`, whose constants, tables and functions join the scope.
-func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]bool) (*compiled, error) {
+//
+// With explain, every rule evaluation also records its value and time; that instrumentation costs
+// on every rule, so it is compiled into a separate variant used only when an execution asks for it.
+func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]bool, explain bool) (*compiled, error) {
 	c := &compiled{inputs: rs.Inputs, rules: rs.Rules, alerts: rs.Alerts, entities: map[string]*rulesets.Entity{}}
 	g := &gen{line: 1, ruleIndex: map[string]int{}}
 	for i, r := range rs.Rules {
@@ -264,6 +267,11 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 			c.outRules = append(c.outRules, i)
 		}
 		g.wf("var __s%d = 0, __v%d;\n", i, i)
+		t0, trace := "", ""
+		if explain {
+			t0 = "__t0 = __ex === null ? 0 : __hr(), "
+			trace = fmt.Sprintf("\n  if (__ex !== null) __trace(%d, __r, __t0);", i)
+		}
 		check := ""
 		if cond := typeCond(r.Type); cond != "" {
 			check = fmt.Sprintf(" if (!(%s) && __r !== undefined && __r !== null) __badType(%d, %s, __r);", cond, i, jsString(r.Type.String()))
@@ -279,21 +287,20 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 		g.wf(`function __e%d() {
   if (__s%d > __gen) __stateErr(%d, __s%d);
   __s%d = __busy;
-  var __t0 = __ex === null ? 0 : __hr(), __r, __t, __ok = false;
+  var %s__r, __t, __ok = false;
   try {
-`, i, i, i, i, i)
+`, i, i, i, i, i, t0)
 		if ok {
 			g.bodyText(inline, &r.Code, "rule", r.Name, "")
 		} else {
 			g.wf("__r = __rule_%s();\n", r.Name)
 		}
 		g.wf(`%s __ok = true; } finally { __s%d = __ok ? __gen : __failed; }
-  __v%d = __r;
-  if (__ex !== null) __trace(%d, __r, __t0);
+  __v%d = __r;%s
   return __r;
 }
 Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __gen ? __v%d : __e%d(); }, enumerable: true, configurable: false });
-`, check, i, i, i, jsString(r.Name), i, i, i)
+`, check, i, i, trace, jsString(r.Name), i, i, i)
 		hardened = append(hardened, fmt.Sprintf("__e%d", i))
 	}
 	g.w("const __ruleNames = [")

@@ -13,5 +13,5 @@ func TestDumpGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log(rs.c.source)
+	t.Log(rs.plain.c.source)
 }

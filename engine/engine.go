@@ -166,19 +166,20 @@ func (e *Engine) Add(model *rulesets.Ruleset) (*Ruleset, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := compile(model, libs, globals)
+	c, err := compile(model, libs, globals, false)
 	if err != nil {
 		return nil, fmt.Errorf("ruleset %s: %w", model.Name, err)
 	}
-	rs := &Ruleset{eng: e, model: model, c: c, pool: make(chan *vmState, e.poolSize)}
+	rs := &Ruleset{eng: e, model: model, libs: libs, globals: globals}
+	rs.plain = rs.newVariant(c)
 	// Build one runtime now: a ruleset that cannot be set up (a constant that does not convert, a
 	// builtin that fails to install) fails at load, not at its first execution.
-	st, err := rs.newState()
+	st, err := rs.plain.newState()
 	if err != nil {
 		return nil, fmt.Errorf("ruleset %s: %w", model.Name, err)
 	}
-	rs.created = 1
-	rs.put(st)
+	rs.plain.created = 1
+	rs.plain.put(st)
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -233,15 +234,47 @@ func (e *Engine) Rulesets() []*Ruleset {
 	return out
 }
 
-// Ruleset is a compiled ruleset version with its pool of runtimes.
+// Ruleset is a compiled ruleset version with its pools of runtimes.
 type Ruleset struct {
-	eng   *Engine
-	model *rulesets.Ruleset
-	c     *compiled
-	pool  chan *vmState // idle runtimes
+	eng     *Engine
+	model   *rulesets.Ruleset
+	libs    []*rulesets.Ruleset
+	globals map[string]bool
+
+	plain       *variant // what executions use
+	explainOnce sync.Once
+	explain     *variant // the same program with explain instrumentation, made on first use
+	explainErr  error
+}
+
+// variant is one compiled program of a ruleset with its bounded pool of runtimes.
+type variant struct {
+	r    *Ruleset
+	c    *compiled
+	pool chan *vmState // idle runtimes
 
 	mu      sync.Mutex
 	created int // runtimes that exist (idle or in use), at most eng.poolSize
+}
+
+func (r *Ruleset) newVariant(c *compiled) *variant {
+	return &variant{r: r, c: c, pool: make(chan *vmState, r.eng.poolSize)}
+}
+
+// variantFor picks the program for an execution.
+func (r *Ruleset) variantFor(explain bool) (*variant, error) {
+	if !explain {
+		return r.plain, nil
+	}
+	r.explainOnce.Do(func() {
+		c, err := compile(r.model, r.libs, r.globals, true)
+		if err != nil {
+			r.explainErr = fmt.Errorf("ruleset %s: %w", r.model.Name, err)
+			return
+		}
+		r.explain = r.newVariant(c)
+	})
+	return r.explain, r.explainErr
 }
 
 // Model is the ruleset as loaded. Treat it as read-only.
@@ -254,26 +287,26 @@ func (r *Ruleset) Name() string { return r.model.Name }
 func (r *Ruleset) Version() string { return r.model.Version }
 
 // get takes an idle runtime, builds one while fewer than the pool size exist, or waits for one.
-func (r *Ruleset) get(ctx context.Context) (*vmState, error) {
+func (v *variant) get(ctx context.Context) (*vmState, error) {
 	select {
-	case st := <-r.pool:
+	case st := <-v.pool:
 		return st, nil
 	default:
 	}
-	r.mu.Lock()
-	if r.created < r.eng.poolSize {
-		r.created++
-		r.mu.Unlock()
-		st, err := r.newState()
+	v.mu.Lock()
+	if v.created < v.r.eng.poolSize {
+		v.created++
+		v.mu.Unlock()
+		st, err := v.newState()
 		if err != nil {
-			r.discard()
+			v.discard()
 			return nil, err
 		}
 		return st, nil
 	}
-	r.mu.Unlock()
+	v.mu.Unlock()
 	select {
-	case st := <-r.pool:
+	case st := <-v.pool:
 		return st, nil
 	case <-ctx.Done():
 		return nil, &LimitError{Limit: "canceled", Value: "waiting for a free runtime: " + context.Cause(ctx).Error()}
@@ -281,11 +314,11 @@ func (r *Ruleset) get(ctx context.Context) (*vmState, error) {
 }
 
 // put returns a runtime to the pool.
-func (r *Ruleset) put(st *vmState) { r.pool <- st }
+func (v *variant) put(st *vmState) { v.pool <- st }
 
 // discard forgets a runtime that is not returned (its state is unknown after a Go panic).
-func (r *Ruleset) discard() {
-	r.mu.Lock()
-	r.created--
-	r.mu.Unlock()
+func (v *variant) discard() {
+	v.mu.Lock()
+	v.created--
+	v.mu.Unlock()
 }

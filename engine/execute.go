@@ -180,7 +180,11 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	if err := ctx.Err(); err != nil {
 		return nil, &EvalError{Ruleset: r.model.Name, Kind: "canceled", Message: err.Error(), err: err}
 	}
-	st, err := r.get(ctx)
+	v, err := r.variantFor(opts.Explain)
+	if err != nil {
+		return nil, err
+	}
+	st, err := v.get(ctx)
 	if err != nil {
 		var le *LimitError
 		if errors.As(err, &le) {
@@ -199,9 +203,9 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 		clear(st.args) // let the inputs go
 		st.vm.ClearInterrupt()
 		if reuse {
-			r.put(st)
+			v.put(st)
 		} else {
-			r.discard()
+			v.discard()
 		}
 	}()
 
@@ -229,7 +233,7 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	st.start = start
 
 	args := append(st.args[:0], st.vm.ToValue(opts.Explain))
-	args = st.conv.inputs(r.c.inputs, input, args)
+	args = st.conv.inputs(st.c.inputs, input, args)
 	st.args = args
 	if st.conv.size > r.eng.limits.MaxInputBytes {
 		st.conv.problems = append(st.conv.problems, InputProblem{Message: fmt.Sprintf(
@@ -264,7 +268,7 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 // collect reads the run function's result: [output values..., alerts, explain].
 func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, explain bool) (*Result, error) {
 	arr := val.(*goja.Object)
-	c := r.c
+	c := st.c
 	res := &Result{
 		Ruleset: r.model.Name,
 		Version: r.model.Version,
@@ -348,12 +352,12 @@ func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
 		}
 		if e.Rule == "" && f.FuncName() == "__badType" {
 			if i, err := st.typeFail(goja.Undefined()); err == nil && int(i.ToInteger()) >= 0 {
-				rule := r.c.rules[i.ToInteger()]
+				rule := st.c.rules[i.ToInteger()]
 				e.Rule, e.At = rule.Name, rule.Pos.String()
 			}
 		}
 		pos := f.Position()
-		sn := findSnippet(r.c.snippets, pos.Line)
+		sn := findSnippet(st.c.snippets, pos.Line)
 		if sn == nil {
 			continue
 		}

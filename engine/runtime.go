@@ -11,6 +11,7 @@ import (
 
 // vmState is one pooled runtime, set up for one ruleset version.
 type vmState struct {
+	c        *compiled // the program this runtime runs
 	vm       *goja.Runtime
 	host     *builtins.Host
 	run      goja.Callable
@@ -26,7 +27,8 @@ type vmState struct {
 }
 
 // newState builds a runtime: builtins, guards, the ruleset's scope, then lockdown.
-func (r *Ruleset) newState() (st *vmState, err error) {
+func (v *variant) newState() (st *vmState, err error) {
+	r := v.r
 	defer func() {
 		// Setting up runs only trusted code (ours and the ruleset's constants), but a panic here
 		// must still not take the host down.
@@ -54,24 +56,24 @@ func (r *Ruleset) newState() (st *vmState, err error) {
 	harden, _ := goja.AssertFunction(ldObj.Get("harden"))
 	lockdown, _ := goja.AssertFunction(ldObj.Get("lockdown"))
 
-	st = &vmState{vm: vm, host: h}
-	st.conv = &converter{vm: vm, host: h, loc: r.model.Location(), entities: r.c.entities, classes: map[string]*goja.Object{}}
+	st = &vmState{vm: vm, host: h, c: v.c}
+	st.conv = &converter{vm: vm, host: h, loc: r.model.Location(), entities: v.c.entities, classes: map[string]*goja.Object{}}
 
 	k := vm.NewObject()
-	consts := make([]any, len(r.c.constants))
-	for i, c := range r.c.constants {
+	consts := make([]any, len(v.c.constants))
+	for i, c := range v.c.constants {
 		v, err := st.conv.constant(c, e.getenv)
 		if err != nil {
 			return nil, fmt.Errorf("constant %s: %w", c.Name, err)
 		}
 		consts[i] = v
 	}
-	tables := make([]any, len(r.c.tables))
-	for i, t := range r.c.tables {
+	tables := make([]any, len(v.c.tables))
+	for i, t := range v.c.tables {
 		tables[i] = st.conv.table(t)
 	}
 	defaults := vm.NewObject()
-	for name, ent := range r.c.entities {
+	for name, ent := range v.c.entities {
 		vals := make([]any, len(ent.Properties))
 		for i, p := range ent.Properties {
 			if p.HasDefault {
@@ -80,8 +82,8 @@ func (r *Ruleset) newState() (st *vmState, err error) {
 		}
 		_ = defaults.Set(name, vm.NewArray(vals...))
 	}
-	outRules := make([]any, len(r.c.outRules))
-	for i, idx := range r.c.outRules {
+	outRules := make([]any, len(v.c.outRules))
+	for i, idx := range v.c.outRules {
 		outRules[i] = idx
 	}
 	_ = k.Set("constants", vm.NewArray(consts...))
@@ -102,7 +104,7 @@ func (r *Ruleset) newState() (st *vmState, err error) {
 		return nil, fmt.Errorf("hardening constants: %w", err)
 	}
 
-	factory, err := vm.RunProgram(r.c.program)
+	factory, err := vm.RunProgram(v.c.program)
 	if err != nil {
 		return nil, fmt.Errorf("running the ruleset program: %w", err)
 	}
@@ -119,7 +121,7 @@ func (r *Ruleset) newState() (st *vmState, err error) {
 	st.run, _ = goja.AssertFunction(obj.Get("run"))
 	classes := obj.Get("classes").ToObject(vm)
 	st.conv.protos = map[string]*goja.Object{}
-	for name := range r.c.entities {
+	for name := range v.c.entities {
 		cls := classes.Get(name).ToObject(vm)
 		st.conv.classes[name] = cls
 		st.conv.protos[name] = cls.Get("prototype").ToObject(vm)
