@@ -411,7 +411,6 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	}
 	c.program, c.source, c.snippets = prog, src, g.snippets
 
-	ruleNames := map[string]bool{}
 	scopeNames := map[string]bool{}
 	for _, in := range rs.Inputs {
 		scopeNames[in.Name] = true
@@ -423,7 +422,6 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 		scopeNames[t.Name] = true
 	}
 	for _, r := range rs.Rules {
-		ruleNames[r.Name] = true
 		scopeNames[r.Name] = true
 	}
 	c.reads = make([][]string, len(rs.Rules))

@@ -445,14 +445,7 @@ func (c *converter) output(v goja.Value, t *rulesets.Type, depth int) (any, erro
 				}
 				m[p.Name] = e
 			}
-			for _, cp := range ent.Calculated {
-				e, err := c.output(obj.Get(cp.Name), cp.Type, depth+1)
-				if err != nil {
-					return nil, fmt.Errorf("%s.%s: %w", ent.Name, cp.Name, err)
-				}
-				m[cp.Name] = e
-			}
-			return m, nil
+			return m, c.calculated(m, obj, ent, depth)
 		}
 	}
 	keys := obj.Keys()
@@ -466,15 +459,21 @@ func (c *converter) output(v goja.Value, t *rulesets.Type, depth int) (any, erro
 	}
 	// Entity instances carry calculated properties as getters on their class.
 	if ent := c.entityOf(obj, t); ent != nil {
-		for _, cp := range ent.Calculated {
-			e, err := c.output(obj.Get(cp.Name), cp.Type, depth+1)
-			if err != nil {
-				return nil, fmt.Errorf("%s.%s: %w", ent.Name, cp.Name, err)
-			}
-			m[cp.Name] = e
-		}
+		return m, c.calculated(m, obj, ent, depth)
 	}
 	return m, nil
+}
+
+// calculated adds an entity's calculated properties, read from obj, to m.
+func (c *converter) calculated(m map[string]any, obj *goja.Object, ent *rulesets.Entity, depth int) error {
+	for _, cp := range ent.Calculated {
+		e, err := c.output(obj.Get(cp.Name), cp.Type, depth+1)
+		if err != nil {
+			return fmt.Errorf("%s.%s: %w", ent.Name, cp.Name, err)
+		}
+		m[cp.Name] = e
+	}
+	return nil
 }
 
 // entityOf finds the entity an object is an instance of (by its class), else the declared entity type.

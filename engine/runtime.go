@@ -82,14 +82,9 @@ func (v *variant) newState() (st *vmState, err error) {
 		}
 		_ = defaults.Set(name, vm.NewArray(vals...))
 	}
-	outRules := make([]any, len(v.c.outRules))
-	for i, idx := range v.c.outRules {
-		outRules[i] = idx
-	}
 	_ = k.Set("constants", vm.NewArray(consts...))
 	_ = k.Set("tables", vm.NewArray(tables...))
 	_ = k.Set("defaults", defaults)
-	_ = k.Set("outRules", vm.NewArray(outRules...))
 	_ = k.Set("harden", func(call goja.FunctionCall) goja.Value {
 		if _, err := harden(goja.Undefined(), call.Argument(0)); err != nil {
 			panic(err)
