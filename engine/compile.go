@@ -14,7 +14,7 @@ import (
 // The generated program is one JS function, compiled once per ruleset version and run once per pooled
 // runtime. Its closure holds the ruleset's scope:
 //
-//   - inputs are `let` bindings, reassigned at the start of every execution;
+//   - inputs are `var` bindings, reassigned at the start of every execution;
 //   - constants, tables, functions and entity classes are `const` bindings to values hardened (deeply
 //     frozen) when the runtime is set up, so no execution can change what the next one sees;
 //   - each rule has a memo in closure variables (__sN state, __vN value) and an evaluator __eN that
@@ -75,13 +75,12 @@ func (g *gen) wf(format string, args ...any) { g.w(fmt.Sprintf(format, args...))
 // body writes an author snippet as the body of the function whose header was just written (the header
 // must end with a newline), then closes it with `closing`.
 func (g *gen) body(c *rulesets.Code, kind, name, library, closing string) {
-	body, edits := rewriteRuleRefs(c.Body, g.ruleIndex)
-	g.snippets = append(g.snippets, snippet{line: g.line, lines: strings.Count(body, "\n") + 1, code: c, kind: kind, name: name, library: library, edits: edits})
-	g.w(body)
-	g.w("\n" + closing)
+	g.bodyText(c.Body, c, kind, name, library)
+	g.w(closing)
 }
 
-// bodyText writes already-prepared code for an author snippet (see inlineExpression).
+// bodyText writes code for an author snippet on lines of its own (c.Body, or c.Body prepared by
+// inlineExpression), with references to rules rewritten, and records where it stands.
 func (g *gen) bodyText(text string, c *rulesets.Code, kind, name, library string) {
 	body, edits := rewriteRuleRefs(text, g.ruleIndex)
 	g.snippets = append(g.snippets, snippet{line: g.line, lines: strings.Count(body, "\n") + 1, code: c, kind: kind, name: name, library: library, edits: edits})
@@ -163,7 +162,7 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 		g.wf("const %s = globalThis.%s;\n", name, name)
 	}
 
-	// Inputs: let bindings reassigned by run().
+	// Inputs: bindings reassigned by run().
 	if len(rs.Inputs) > 0 {
 		names := make([]string, len(rs.Inputs))
 		for i, in := range rs.Inputs {
