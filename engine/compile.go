@@ -115,13 +115,13 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 	for i, r := range rs.Rules {
 		g.ruleIndex[r.Name] = i
 	}
-	// __gen numbers executions; a rule's state is __gen when done in this one, __busy while it runs,
-	// __failed after it threw (precomputed per execution: computing them in every evaluator would
-	// allocate numbers), anything lower: not yet evaluated in this execution.
+	// __gen numbers executions; a rule's state is __gen when done in this one and __busy (-__gen,
+	// precomputed: computing it in every evaluator would allocate a number) from the start of its
+	// evaluation until it returns, so a rule that threw stays busy; anything else: not yet evaluated.
 	// Glue state and inputs are `var`s: goja checks the temporal dead zone on every closure read of
 	// a let or const, and neither needs one (author code cannot reach the glue, and inputs are
 	// reassigned at the start of every run). What an execution must not change stays `const`.
-	g.w("(function (__k) {\n\"use strict\";\nvar __gen = 0, __busy = 0, __failed = 0;\n")
+	g.w("(function (__k) {\n\"use strict\";\nvar __gen = 0, __busy = 0;\n")
 	// The glue's own built-ins, bound once (the global Array is the guard proxy: slow to read through).
 	g.w("var __Date = globalThis.Date, __isArray = globalThis.Array.isArray;\n")
 
@@ -284,17 +284,17 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 			hardened = append(hardened, "__rule_"+r.Name)
 		}
 		g.wf(`function __e%d() {
-  if (__s%d > __gen) __stateErr(%d, __s%d);
+  if (__s%d === __busy) __stillBusy(%d);
   __s%d = __busy;
-  var %s__r, __t, __ok = false;
-  try {
-`, i, i, i, i, i, t0)
+  var %s__r, __t;
+`, i, i, i, i, t0)
 		if ok {
 			g.bodyText(inline, &r.Code, "rule", r.Name, "")
 		} else {
 			g.wf("__r = __rule_%s();\n", r.Name)
 		}
-		g.wf(`%s __ok = true; } finally { __s%d = __ok ? __gen : __failed; }
+		g.wf(`%s
+  __s%d = __gen;
   __v%d = __r;%s
   return __r;
 }
@@ -513,9 +513,12 @@ var __typeFail = -1; // the rule whose value failed its declared-type check, for
 var __ex = null;     // the explain trace, when asked for
 var __hr = __k.hr;
 // These throw from the glue; the engine reports them at the rule being evaluated.
-function __stateErr(i, s) { if (s === __busy) __cycle(i); __failedEarlier(i); }
-function __cycle(i) { throw new ReferenceError("reference cycle: rule " + __ruleNames[i] + " reads itself while it is being evaluated"); }
-function __failedEarlier(i) { throw new Error("rule " + __ruleNames[i] + " failed earlier in this execution"); }
+// A rule read while it is still marked busy either reads itself (a cycle through dynamic access: static
+// cycles are load errors) or threw earlier in this execution and rule code caught that error. Telling
+// the two apart would cost a try/finally in every evaluation, so the message names both.
+function __stillBusy(i) {
+  throw new ReferenceError("rule " + __ruleNames[i] + " is read while it is still being evaluated: a reference cycle, or it failed earlier in this execution and the error was caught");
+}
 function __trace(i, v, t0) { const k = __ex.length; __ex[k] = i; __ex[k + 1] = v; __ex[k + 2] = __hr() - t0; }
 function __badType(i, want, v) {
   __typeFail = i;
@@ -550,8 +553,7 @@ return {
   // Locals here are __-prefixed: ruleset names cannot be, so none is shadowed.
   run: function (__explain/*PARAMS*/) {
     __gen++;
-    __busy = __gen + 0.25;   // busy and failed sort above __gen: one comparison finds both
-    __failed = __gen + 0.5;
+    __busy = -__gen;
     __typeFail = -1;
     __ex = __explain ? [] : null;
     /*ASSIGN*/
