@@ -99,7 +99,34 @@ type Exec struct {
 
 	diagnostics []Diagnostic // ring buffer of the last MaxDiagnostics lines
 	dropped     int
+	raised      []RaisedAlert
 }
+
+// RaisedAlert is an alert raised from code with System.createAlert.
+type RaisedAlert struct {
+	Name    string
+	Level   string // error, warning, info
+	Message string
+	Data    any // JSON-shaped, nil when none
+	// Stack is the JS call stack where it was raised, so the engine can name the rule.
+	Stack []goja.StackFrame
+}
+
+// Raise records an alert raised from code.
+func (e *Exec) Raise(a RaisedAlert) { e.raised = append(e.raised, a) }
+
+// Raised are the alerts raised from code, in the order they were raised.
+func (e *Exec) Raised() []RaisedAlert { return e.raised }
+
+// Halt is the value System.halt interrupts an execution with: the execution ends with this reason
+// and the output computed so far, as a result rather than an error.
+type Halt struct {
+	Reason string
+	// Commit says whether the execution's writes are kept (persistence: a later issue).
+	Commit bool
+}
+
+func (h *Halt) Error() string { return "halted: " + h.Reason }
 
 // Log records a console line if the execution's log level keeps it.
 func (e *Exec) Log(level LogLevel, typ string, args []any) {

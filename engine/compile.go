@@ -388,8 +388,16 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 			c.echoed = append(c.echoed, i)
 		}
 	}
+	// partial() is what a halted execution reports: the echoed inputs and the output rules that were
+	// evaluated before the halt (done[i] says which).
+	partial := ""
 	for _, i := range c.outRules {
-		outputs += fmt.Sprintf("__r = __s%d === __gen ? __v%d : __e%d(); %s", i, i, i, emitFor(rs.Rules[i].Type))
+		emit := emitFor(rs.Rules[i].Type)
+		outputs += fmt.Sprintf("__r = __s%d === __gen ? __v%d : __e%d(); %s", i, i, i, emit)
+		partial += fmt.Sprintf("if (__s%d === __gen) { __r = __v%d; %s    __d[%d] = true; }\n", i, i, emit, slot-1)
+	}
+	for j := range c.echoed {
+		partial = fmt.Sprintf("__d[%d] = true;\n", j) + partial
 	}
 	for _, i := range c.echoed {
 		c.order = append(c.order, rs.Inputs[i].Name)
@@ -398,7 +406,7 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 		c.order = append(c.order, rs.Rules[i].OutputName)
 	}
 	tail := fmt.Sprintf("__o[%d] = __al;\n    __o[%d] = __ex;", slot, slot+1)
-	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*OUTPUTS*/", outputs, "/*TAIL*/", tail).Replace(runtimeJS))
+	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*OUTPUTS*/", outputs, "/*TAIL*/", tail, "/*PARTIAL*/", partial).Replace(runtimeJS))
 	g.w("\n})")
 
 	src := g.b.String()
@@ -550,6 +558,12 @@ var __out = [], __alerts = [];
 return {
   classes: __classes,
   typeFail: function () { return __typeFail; },
+  // After System.halt: [outputs (the run array, filled where done), done flags, alerts so far].
+  partial: function () {
+    var __o = __out, __d = [], __r;
+    /*PARTIAL*/
+    return [__o, __d, __alerts];
+  },
   // Locals here are __-prefixed: ruleset names cannot be, so none is shadowed.
   run: function (__explain/*PARAMS*/) {
     __gen++;
@@ -560,6 +574,7 @@ return {
     // __o and __al are reused: only the host reads them, before the next run.
     var __o = __out, __al = __alerts, __r;
     __al.length = 0;
+    __o.length = 0; // partial() after a halt must not see the previous execution's values
     /*OUTPUTS*/
     __alertsRun(__al);
     /*TAIL*/

@@ -33,6 +33,7 @@ type Result struct {
 	Alerts      []Alert               `json:"alerts"`
 	Diagnostics []builtins.Diagnostic `json:"diagnostics,omitempty"`
 	Explain     []Explained           `json:"explain,omitempty"`
+	Halted      *Halted               `json:"halted,omitempty"`
 	DurationMs  float64               `json:"durationMs"`
 
 	order []string // output keys in declared order
@@ -41,12 +42,21 @@ type Result struct {
 // OutputKeys are the output's keys in declared order. The slice is shared: do not modify it.
 func (r *Result) OutputKeys() []string { return r.order }
 
-// Alert is a raised alert.
+// Alert is a raised alert: a declared one (Rule is its own name) or one raised from code with
+// System.createAlert (Rule is the rule that raised it).
 type Alert struct {
 	Name    string `json:"name"`
 	Level   string `json:"level"`
 	Message string `json:"message"`
 	Rule    string `json:"rule"`
+	Data    any    `json:"data,omitempty"`
+}
+
+// Halted says that System.halt ended the execution: the output holds what was computed before.
+type Halted struct {
+	Reason string `json:"reason"`
+	// Commit is false when the halt asked for the execution's writes to be discarded.
+	Commit bool `json:"commit"`
 }
 
 // Explained is one evaluated rule in an explain trace.
@@ -93,6 +103,9 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 	b.WriteByte('}')
 	if err := field("alerts", r.Alerts); err != nil {
 		return nil, err
+	}
+	if r.Halted != nil {
+		_ = field("halted", r.Halted)
 	}
 	if len(r.Diagnostics) > 0 {
 		if err := field("diagnostics", r.Diagnostics); err != nil {
@@ -253,11 +266,23 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	val, jsErr := st.run(goja.Undefined(), args...)
 	r.eng.watchdog.stop(w)
 	reuse = true
+	var halt *builtins.Halt
 	if jsErr != nil {
-		return nil, r.evalError(st, jsErr)
+		var ie *goja.InterruptedError
+		if !errors.As(jsErr, &ie) {
+			return nil, r.evalError(st, jsErr)
+		}
+		if halt, _ = ie.Value().(*builtins.Halt); halt == nil {
+			return nil, r.evalError(st, jsErr)
+		}
+		// System.halt: a result with what was computed so far.
+		st.vm.ClearInterrupt()
+		if val, jsErr = st.partial(goja.Undefined()); jsErr != nil {
+			return nil, r.evalError(st, jsErr)
+		}
 	}
 
-	res, err = r.collect(st, val, exec, opts.Explain)
+	res, err = r.collect(st, val, exec, opts.Explain, halt)
 	if err != nil {
 		return nil, err
 	}
@@ -266,9 +291,25 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 }
 
 // collect reads the run function's result: [output values..., alerts, explain].
-func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, explain bool) (*Result, error) {
+//
+// After a halt, val is partial()'s [outputs, done, alerts] instead, and only the done outputs count.
+func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, explain bool, halt *builtins.Halt) (*Result, error) {
 	arr := val.(*goja.Object)
 	c := st.c
+	var done *goja.Object
+	if halt != nil {
+		done = arr.Get("1").(*goja.Object)
+		alerts := arr.Get("2")
+		arr = arr.Get("0").(*goja.Object)
+		_ = arr.Set(indexKey(len(c.echoed)+len(c.outRules)), alerts)
+	}
+	isDone := func(slot int) bool {
+		if done == nil {
+			return true
+		}
+		v := done.Get(indexKey(slot)) // nil for a slot partial() left empty
+		return v != nil && v.ToBoolean()
+	}
 	res := &Result{
 		Ruleset: r.model.Name,
 		Version: r.model.Version,
@@ -278,6 +319,9 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 	}
 	// Echoed inputs come first, in declared order, then the output rules.
 	for j, idx := range c.echoed {
+		if !isDone(j) {
+			continue
+		}
 		in := c.inputs[idx]
 		v, err := st.conv.output(arr.Get(indexKey(j)), &in.Type, 0)
 		if err != nil {
@@ -286,6 +330,9 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 		res.Output[in.Name] = v
 	}
 	for j, idx := range c.outRules {
+		if !isDone(len(c.echoed) + j) {
+			continue
+		}
 		rule := c.rules[idx]
 		v, err := st.conv.output(arr.Get(indexKey(len(c.echoed)+j)), rule.Type, 0)
 		if err != nil {
@@ -315,8 +362,32 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 			}
 		}
 	}
+	for _, a := range exec.Raised() {
+		res.Alerts = append(res.Alerts, Alert{Name: a.Name, Level: a.Level, Message: a.Message, Rule: r.ruleOnStack(st, a.Stack), Data: a.Data})
+	}
+	if halt != nil {
+		res.Halted = &Halted{Reason: halt.Reason, Commit: halt.Commit}
+	}
 	res.Diagnostics = exec.Diagnostics()
 	return res, nil
+}
+
+// ruleOnStack names the innermost rule (or "alert X") on a captured JS stack.
+func (r *Ruleset) ruleOnStack(st *vmState, stack []goja.StackFrame) string {
+	for _, f := range stack {
+		if f.SrcName() != programName {
+			continue
+		}
+		if sn := findSnippet(st.c.snippets, f.Position().Line); sn != nil {
+			switch sn.kind {
+			case "rule":
+				return sn.name
+			case "alert", "message":
+				return "alert " + sn.name
+			}
+		}
+	}
+	return ""
 }
 
 // evalError maps a goja error to the author's rule and position.

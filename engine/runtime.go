@@ -16,6 +16,7 @@ type vmState struct {
 	host     *builtins.Host
 	run      goja.Callable
 	typeFail goja.Callable // the rule whose value failed its declared type; read after an error
+	partial  goja.Callable // what was computed before System.halt
 	conv     *converter
 	start    time.Time // start of the running execution, for explain timings
 
@@ -113,6 +114,7 @@ func (v *variant) newState() (st *vmState, err error) {
 	}
 	obj := res.ToObject(vm)
 	st.typeFail, _ = goja.AssertFunction(obj.Get("typeFail"))
+	st.partial, _ = goja.AssertFunction(obj.Get("partial"))
 	st.run, _ = goja.AssertFunction(obj.Get("run"))
 	classes := obj.Get("classes").ToObject(vm)
 	st.conv.protos = map[string]*goja.Object{}

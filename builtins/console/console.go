@@ -68,3 +68,12 @@ func (Module) Typings() string {
 		"declare var console: Console;\n"
 	return s
 }
+
+// Reference lists the console methods.
+func (Module) Reference() []builtins.Entry {
+	var out []builtins.Entry
+	for _, m := range methods {
+		out = append(out, builtins.Entry{Qualified: "console." + m.name, Signature: "(...args: any[]): void", Doc: m.doc, Example: `console.` + m.name + `("premium", premium)`})
+	}
+	return append(out, builtins.Entry{Qualified: "console.debug", Signature: "(...args: any[]): void", Doc: "Same as console.log.", Example: `console.debug("state", state)`})
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/kubusdev/kubus/builtins"
 	"github.com/kubusdev/kubus/builtins/console"
 	"github.com/kubusdev/kubus/builtins/global"
+	"github.com/kubusdev/kubus/builtins/system"
 )
 
 // Modules returns every built-in module in install order. Later modules may rely on earlier ones
@@ -18,6 +19,7 @@ func Modules() []builtins.Module {
 	return []builtins.Module{
 		global.Module{},
 		console.Module{},
+		system.Module{},
 	}
 }
 
