@@ -48,6 +48,6 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunCmd(), newTestCmd(), newExportCmd())
+	root.AddCommand(newRunCmd(), newTestCmd(), newExportCmd(), newTypesCmd())
 	return root
 }
