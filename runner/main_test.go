@@ -297,3 +297,41 @@ testcases:
 		t.Errorf("exit %d, want a missing-library error:\n%s", code, errOut)
 	}
 }
+
+func TestEnvironmentsFromConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "rs", "ruleset.yaml"), `name: envs
+constants:
+  Url: {env: FIN_DATA_URL}
+rules:
+  FromConstant: Url
+  FromSystem: System.env("FIN_DATA_URL")
+  Missing: System.env("KUBUS_TEST_SURELY_UNSET")
+`)
+	cfg := filepath.Join(dir, "kubus.yaml")
+	write(t, cfg, "environment: test\nenvironments:\n  test: {FIN_DATA_URL: \"https://test.example\"}\n  production: {FIN_DATA_URL: \"https://prod.example\"}\n")
+	for env, want := range map[string]string{"": "https://test.example", "production": "https://prod.example"} {
+		args := []string{"run", filepath.Join(dir, "rs"), "--input", "-", "--config", cfg}
+		if env != "" {
+			args = append(args, "--environment", env)
+		}
+		code, out, errOut := kubus(t, "{}", args...)
+		if code != 0 || !strings.Contains(out, `"FromConstant": "`+want+`"`) || !strings.Contains(out, `"FromSystem": "`+want+`"`) || !strings.Contains(out, `"Missing": null`) {
+			t.Errorf("environment %q: exit %d\n%s%s", env, code, out, errOut)
+		}
+	}
+	code, _, errOut := kubus(t, "{}", "run", filepath.Join(dir, "rs"), "--input", "-", "--config", cfg, "--environment", "staging")
+	if code == 0 || !strings.Contains(errOut, `environment "staging" is not in the config file (it has: production, test)`) {
+		t.Errorf("an unknown environment: exit %d, %s", code, errOut)
+	}
+	// The process environment overrides the file.
+	t.Setenv("FIN_DATA_URL", "https://override.example")
+	_, out, _ := kubus(t, "{}", "run", filepath.Join(dir, "rs"), "--input", "-", "--config", cfg)
+	if !strings.Contains(out, `"FromSystem": "https://override.example"`) {
+		t.Errorf("process environment did not override:\n%s", out)
+	}
+	_, help, _ := kubus(t, "", "run", "--help")
+	if !strings.Contains(help, "environments:") || !strings.Contains(help, "--environment") {
+		t.Errorf("run --help does not explain environments:\n%s", help)
+	}
+}

@@ -18,6 +18,7 @@ func newRunCmd() *cobra.Command {
 	var (
 		inputPath, now, culture, logLevel string
 		explain                           bool
+		env                               envFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run DIR --input FILE|-",
@@ -25,7 +26,8 @@ func newRunCmd() *cobra.Command {
 		Long: `Execute a ruleset (a folder or its JSON form) against an input JSON object and print the result.
 
 An input that does not fit the ruleset's inputs prints {"errors": [{"path", "message"}, ...]} and
-exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stack"}} and exits 1.`,
+exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stack"}} and exits 1.
+`+envHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			level, err := builtins.ParseLogLevel(logLevel)
@@ -38,7 +40,10 @@ exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stac
 					return err
 				}
 			}
-			eng := engine.New()
+			eng, err := env.engine()
+			if err != nil {
+				return err
+			}
 			rs, err := loadRuleset(eng, args[0])
 			if err != nil {
 				printLoadError(cmd.ErrOrStderr(), args[0], err)
@@ -74,6 +79,7 @@ exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stac
 	f.StringVar(&culture, "culture", "", "execution culture for NUM, CUR and date names, e.g. nl-NL (default: the ruleset's)")
 	f.BoolVar(&explain, "explain", false, "add each evaluated rule's value, the names it read and its time")
 	f.StringVar(&logLevel, "log-level", "none", "console output kept in diagnostics: none, info, warning or error")
+	env.register(cmd)
 	_ = cmd.MarkFlagRequired("input")
 	return cmd
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/engine/kubustest"
 	"github.com/kubusdev/kubus/rulesets"
 	"github.com/spf13/cobra"
@@ -43,6 +42,7 @@ func newTestCmd() *cobra.Command {
 	var (
 		runPattern, junitPath string
 		asJSON, update        bool
+		env                   envFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "test DIR...",
@@ -50,7 +50,8 @@ func newTestCmd() *cobra.Command {
 		Long: `Run every testcase of the given rulesets (folders, JSON files, or folders holding ruleset
 folders) and print a line per testcase in the style of 'go test -v', a readable list of differences
 for each failure, and the closing line 'N passed, N failed'. Exits 1 when anything failed; a ruleset
-that fails to load counts as one failure and the other rulesets still run.`,
+that fails to load counts as one failure and the other rulesets still run.
+`+envHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var filter *regexp.Regexp
@@ -66,8 +67,11 @@ that fails to load counts as one failure and the other rulesets still run.`,
 			}
 			out := cmd.OutOrStdout()
 			var suites []*suite
+			if _, err := env.engine(); err != nil {
+				return err
+			}
 			for _, p := range paths {
-				s := runSuite(cmd, p, filter)
+				s := runSuite(cmd, p, filter, &env)
 				suites = append(suites, s)
 				if !asJSON {
 					printSuite(out, s, update)
@@ -100,6 +104,7 @@ that fails to load counts as one failure and the other rulesets still run.`,
 	f.BoolVar(&asJSON, "json", false, "print the results as one JSON document instead of lines")
 	f.StringVar(&junitPath, "junit", "", "also write a JUnit XML report to this file")
 	f.BoolVar(&update, "update", false, "write the actual results into the testcases' expectations (a baseline)")
+	env.register(cmd)
 	return cmd
 }
 
@@ -140,10 +145,14 @@ func exists(p string) bool {
 	return err == nil
 }
 
-func runSuite(cmd *cobra.Command, path string, filter *regexp.Regexp) *suite {
+func runSuite(cmd *cobra.Command, path string, filter *regexp.Regexp, env *envFlags) *suite {
 	start := time.Now()
 	s := &suite{Path: path, Name: path}
-	eng := engine.New()
+	eng, err := env.engine()
+	if err != nil {
+		s.LoadErr = err
+		return s
+	}
 	rs, err := loadRuleset(eng, path)
 	if err != nil {
 		s.LoadErr = err
