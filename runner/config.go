@@ -3,9 +3,9 @@ package main
 import (
 	"errors"
 
+	"fmt"
 	"github.com/kubusdev/kubus/engine"
 	"github.com/spf13/cobra"
-	"fmt"
 	"io/fs"
 	"os"
 	"sort"

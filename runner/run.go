@@ -27,7 +27,7 @@ func newRunCmd() *cobra.Command {
 
 An input that does not fit the ruleset's inputs prints {"errors": [{"path", "message"}, ...]} and
 exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stack"}} and exits 1.
-`+envHelp,
+` + envHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			level, err := builtins.ParseLogLevel(logLevel)

@@ -51,7 +51,7 @@ func newTestCmd() *cobra.Command {
 folders) and print a line per testcase in the style of 'go test -v', a readable list of differences
 for each failure, and the closing line 'N passed, N failed'. Exits 1 when anything failed; a ruleset
 that fails to load counts as one failure and the other rulesets still run.
-`+envHelp,
+` + envHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var filter *regexp.Regexp
