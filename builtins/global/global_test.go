@@ -1,7 +1,9 @@
 package global
 
 import (
+	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -409,17 +411,17 @@ func TestTypings(t *testing.T) {
 	typ := Module{}.Typings()
 	vm, _ := newVM(t, &builtins.Exec{Now: clock})
 	for _, f := range functions {
-		line := "declare function " + f.name + "("
+		line := "declare function " + f.Name + "("
 		if !strings.Contains(typ, line) {
 			t.Errorf("typings lack %q", line)
 		}
-		if v := vm.Get(f.name); v == nil {
-			t.Errorf("%s is declared but not installed", f.name)
+		if v := vm.Get(f.Name); v == nil {
+			t.Errorf("%s is declared but not installed", f.Name)
 		} else if _, ok := goja.AssertFunction(v); !ok {
-			t.Errorf("%s is not a function", f.name)
+			t.Errorf("%s is not a function", f.Name)
 		}
-		if strings.Contains(f.doc, "*/") || strings.Contains(f.doc, "\n") {
-			t.Errorf("%s: doc must be one line without */", f.name)
+		if strings.Contains(f.Doc, "*/") || strings.Contains(f.Doc, "\n") {
+			t.Errorf("%s: doc must be one line without */", f.Name)
 		}
 	}
 	if !strings.Contains(typ, "/** Rounds half away from zero on the decimal value") {
@@ -456,6 +458,60 @@ func TestRoundUsesFifteenSignificantDigits(t *testing.T) {
 		}
 		if got := roundDecimal(c.x, c.d, towardZero); got != c.down {
 			t.Errorf("ROUNDDOWN(%v, %d) = %v, want %v", c.x, c.d, got, c.down)
+		}
+	}
+}
+
+// TestReference: the module documents every function it installs, each with an example that
+// states its value as a comment.
+func TestReference(t *testing.T) {
+	var d builtins.Described = Module{}
+	ref := d.Reference()
+	if len(ref) != len(functions) {
+		t.Fatalf("Reference has %d entries, the module %d functions", len(ref), len(functions))
+	}
+	seen := map[string]bool{}
+	for i, e := range ref {
+		if e.Qualified != functions[i].Name || seen[e.Qualified] {
+			t.Errorf("entry %d: %q (duplicate or not %q)", i, e.Qualified, functions[i].Name)
+		}
+		seen[e.Qualified] = true
+		if !strings.HasPrefix(e.Example, e.Qualified+"(") || !strings.Contains(e.Example, " // ") {
+			t.Errorf("%s: example %q must call it and state the value as a comment", e.Qualified, e.Example)
+		}
+		if e.Signature == "" || e.Doc == "" {
+			t.Errorf("%s: signature or doc missing", e.Qualified)
+		}
+	}
+	for _, name := range []string{"FLOOR", "CEIL", "NUM", "CUR", "MIN", "MAX", "SUM", "AVG", "ISEMPTY", "COALESCE"} {
+		if !seen[name] {
+			t.Errorf("%s missing", name)
+		}
+	}
+}
+
+// TestExamples runs every example and checks the value in its comment (the culture-dependent
+// and clock-dependent ones in the execution they describe).
+func TestExamples(t *testing.T) {
+	for _, f := range functions {
+		expr, want, _ := strings.Cut(f.Example, " // ")
+		culture := ""
+		if c, ok := strings.CutSuffix(want, " with culture nl"); ok {
+			want, culture = c, "nl"
+		}
+		vm, _ := newVM(t, &builtins.Exec{Now: clock, Location: amsterdam, Culture: culture})
+		got := eval(t, vm, expr)
+		var gotText string
+		switch g := got.(type) {
+		case string:
+			gotText = strconv.Quote(g)
+		case time.Time:
+			gotText = g.In(amsterdam).Format("2006-01-02 15:04") + " in the ruleset's zone"
+		default:
+			gotText = fmt.Sprint(g)
+		}
+		if gotText != want {
+			t.Errorf("%s: %s = %s, the example says %s", f.Name, expr, gotText, want)
 		}
 	}
 }

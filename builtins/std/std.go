@@ -44,3 +44,34 @@ func Typings() string {
 	}
 	return b.String()
 }
+
+// ReferenceMarkdown is docs/builtins.md: every documented function and constant of every module,
+// with its signature, its doc line and an example, generated from the modules' own tables.
+func ReferenceMarkdown() string {
+	var b strings.Builder
+	b.WriteString("# Kubus built-in library\n\n")
+	b.WriteString("Generated from the registry (`builtins/std`): do not edit by hand. Regenerate with\n")
+	b.WriteString("`go test ./builtins/std -run TestReferenceDoc -update`. Editors get the same as TypeScript\n")
+	b.WriteString("declarations from `kubus types`.\n")
+	for _, m := range Modules() {
+		d, ok := m.(builtins.Described)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s\n\n| name | signature | what it does | example |\n|---|---|---|---|\n", m.Name())
+		for _, e := range d.Reference() {
+			fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", e.Qualified, cell(e.Signature), cell(e.Doc), code(e.Example))
+		}
+	}
+	return b.String()
+}
+
+// cell escapes text for a Markdown table cell.
+func cell(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") }
+
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + cell(s) + "`"
+}
