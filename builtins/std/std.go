@@ -9,6 +9,7 @@ import (
 
 	"github.com/kubusdev/kubus/builtins"
 	"github.com/kubusdev/kubus/builtins/console"
+	"github.com/kubusdev/kubus/builtins/finance"
 	"github.com/kubusdev/kubus/builtins/global"
 	"github.com/kubusdev/kubus/builtins/system"
 )
@@ -20,6 +21,7 @@ func Modules() []builtins.Module {
 		global.Module{},
 		console.Module{},
 		system.Module{},
+		finance.Module{},
 	}
 }
 
