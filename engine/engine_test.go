@@ -356,7 +356,7 @@ rules:
         case "throwstring": throw "a string";
         case "tamper": {
           const tries = [
-            () => { Array.prototype.sum = () => 42; },
+            () => { Array.prototype.sneaky = () => 42; },
             () => { Math.PI = 3; },
             () => { Object.prototype.polluted = true; },
             () => { globalThis.leak = 1; },
@@ -379,7 +379,7 @@ rules:
       }
       return "ok";
   Intact: |
-    [1, 2].sum === undefined && Math.PI > 3.14 && ({}).polluted === undefined &&
+    [1, 2].sneaky === undefined && [1, 2].sum() === 3 && Math.PI > 3.14 && ({}).polluted === undefined &&
       typeof globalThis.leak === "undefined" && JSON.parse("2") === 2 && ROUND(1.005, 2) === 1.01 &&
       typeof Math.max === "function" && Object.getPrototypeOf(Math) === Object.prototype
 `

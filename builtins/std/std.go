@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/array"
 	"github.com/kubusdev/kubus/builtins/console"
+	"github.com/kubusdev/kubus/builtins/date"
 	"github.com/kubusdev/kubus/builtins/finance"
 	"github.com/kubusdev/kubus/builtins/global"
 	"github.com/kubusdev/kubus/builtins/system"
@@ -22,6 +24,8 @@ func Modules() []builtins.Module {
 		console.Module{},
 		system.Module{},
 		finance.Module{},
+		array.Module{},
+		date.Module{},
 	}
 }
 

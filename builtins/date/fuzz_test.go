@@ -1,0 +1,103 @@
+package date
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/dop251/goja"
+)
+
+func fuzzValue(t *testing.T, vm *goja.Runtime, kind uint8, num float64, str string) goja.Value {
+	run := func(src string) goja.Value {
+		v, err := vm.RunString(src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		return v
+	}
+	switch kind % 16 {
+	case 0:
+		return goja.Undefined()
+	case 1:
+		return goja.Null()
+	case 2:
+		return vm.ToValue(num)
+	case 3:
+		return vm.ToValue(str)
+	case 4:
+		return vm.ToValue(math.NaN())
+	case 5:
+		return vm.ToValue(math.Trunc(math.Mod(num, 1e9)))
+	case 6: // a Date from any number of ms: valid, or invalid beyond ±8.64e15
+		d, err := vm.New(vm.Get("Date"), vm.ToValue(num))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	case 7:
+		return run("new Date('x')")
+	case 8:
+		return vm.ToValue([]string{"days", "weeks", "months", "years", "hours", "minutes", "seconds"}[int(math.Abs(math.Mod(num, 7)))%7])
+	case 9:
+		return vm.ToValue([]string{"yyyy-MM-dd HH:mm:ss.fff", "dddd d MMMM yy h tt", "'q''x' \\d", "nl", "fr-FR", "de", "'"}[int(math.Abs(math.Mod(num, 7)))%7])
+	case 10:
+		return vm.ToValue(math.Inf(1))
+	case 11:
+		return run("12345678901234567890n")
+	case 12:
+		return run("({valueOf() { throw new Error('no') }})")
+	case 13:
+		return vm.ToValue(int64(num) % 13)
+	case 14:
+		return run("Symbol('s')")
+	default:
+		return vm.ToValue("2024-" + str)
+	}
+}
+
+// FuzzDateMethods calls every method and static with an arbitrary receiver and arguments, in a DST
+// zone: it returns a value or throws a TypeError or RangeError naming the function, never a Go
+// panic or an "internal error".
+func FuzzDateMethods(f *testing.F) {
+	for k := range 16 {
+		f.Add(uint8(k), uint8(6), 1.7e12, "02-29", uint8(k), 3.0, "x", uint8(8), -1.5, uint8(3))
+		f.Add(uint8(k), uint8(6), 8.64e15, "", uint8(5), 1e300, "03-31", uint8(9), 2.0, uint8(k))
+	}
+	f.Fuzz(func(t *testing.T, m, recvKind uint8, n1 float64, s1 string, k1 uint8, n2 float64, s2 string, k2 uint8, n3 float64, argc uint8) {
+		vm := newVM(t, ams())
+		var fn string
+		var callable goja.Callable
+		all := append(append(statics[:0:0], statics...), methods...)
+		e := all[int(m)%len(all)]
+		if int(m)%len(all) < len(statics) {
+			fn = "Date." + e.Name
+			callable, _ = goja.AssertFunction(vm.Get("Date").ToObject(vm).Get(e.Name))
+		} else {
+			fn = "Date.prototype." + e.Name
+			callable, _ = goja.AssertFunction(vm.Get("Date").ToObject(vm).Get("prototype").ToObject(vm).Get(e.Name))
+		}
+		recv := fuzzValue(t, vm, recvKind, n1, s1)
+		args := []goja.Value{fuzzValue(t, vm, k1, n2, s2), fuzzValue(t, vm, k2, n3, s1), vm.ToValue(n3)}[:argc%4]
+		res, err := callable(recv, args...)
+		if err == nil {
+			if res == nil {
+				t.Fatalf("%s returned nil", fn)
+			}
+			return
+		}
+		var ex *goja.Exception
+		if !errors.As(err, &ex) {
+			t.Fatalf("%s: not a JS exception: %v", fn, err)
+		}
+		obj, ok := ex.Value().(*goja.Object)
+		if !ok {
+			t.Fatalf("%s threw a non-object %v", fn, ex.Value())
+		}
+		name, msg := obj.Get("name").String(), obj.Get("message").String()
+		if name != "TypeError" && name != "RangeError" || !strings.HasPrefix(msg, fn+": ") {
+			t.Fatalf("%s threw %s: %s", fn, name, msg)
+		}
+	})
+}
