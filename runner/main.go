@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	_ "time/tzdata" // rulesets name IANA zones; a minimal machine may have no zone database
@@ -18,6 +19,10 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func main() {
+	// goja's Date uses the process zone for JS's own local-time methods (getDate, getHours, new
+	// Date(y, m, d)); pin it so that a testcase gives the same answer on every machine. The
+	// built-ins work in the ruleset's zone regardless.
+	time.Local = time.UTC
 	os.Exit(execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
