@@ -87,6 +87,9 @@ type RulesetInfo struct {
 
 // Exec is the state of one execution that builtins may read or append to.
 type Exec struct {
+	// Serial is unique per execution in this process. A builtin that keeps state for the length of
+	// an execution keys it on Serial: the engine reuses Exec values between executions.
+	Serial   uint64
 	Context  context.Context
 	Now      time.Time      // the execution clock: TODAY(), NOW(), new Date(), Date.now()
 	Location *time.Location // the ruleset's time zone

@@ -7,11 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
 	"github.com/kubusdev/kubus/builtins"
 )
+
+// execSerial numbers executions in this process (builtins.Exec.Serial).
+var execSerial atomic.Uint64
 
 // ExecOptions are the per-execution settings.
 type ExecOptions struct {
@@ -234,6 +238,7 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	// at a time uses a runtime, and reusing them keeps the hot path's allocations down.
 	exec := &st.exec
 	*exec = builtins.Exec{
+		Serial:   execSerial.Add(1),
 		Context:  ctx,
 		Now:      now,
 		Location: st.conv.loc,

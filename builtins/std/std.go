@@ -9,10 +9,14 @@ import (
 
 	"github.com/kubusdev/kubus/builtins"
 	"github.com/kubusdev/kubus/builtins/array"
+	"github.com/kubusdev/kubus/builtins/compression"
 	"github.com/kubusdev/kubus/builtins/console"
+	"github.com/kubusdev/kubus/builtins/crypto"
 	"github.com/kubusdev/kubus/builtins/date"
+	"github.com/kubusdev/kubus/builtins/encryption"
 	"github.com/kubusdev/kubus/builtins/finance"
 	"github.com/kubusdev/kubus/builtins/global"
+	"github.com/kubusdev/kubus/builtins/statistics"
 	"github.com/kubusdev/kubus/builtins/system"
 )
 
@@ -26,6 +30,10 @@ func Modules() []builtins.Module {
 		finance.Module{},
 		array.Module{},
 		date.Module{},
+		statistics.Module{},
+		crypto.Module{},
+		compression.Module{},
+		encryption.Module{},
 	}
 }
 
