@@ -389,7 +389,8 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 		}
 	}
 	// partial() is what a halted execution reports: the echoed inputs and the output rules that were
-	// evaluated before the halt (done[i] says which).
+	// evaluated before the halt (done[i] says which; the host reads only those slots, so slots left
+	// from an earlier execution do no harm and run() need not clear the array).
 	partial := ""
 	for _, i := range c.outRules {
 		emit := emitFor(rs.Rules[i].Type)
@@ -574,7 +575,6 @@ return {
     // __o and __al are reused: only the host reads them, before the next run.
     var __o = __out, __al = __alerts, __r;
     __al.length = 0;
-    __o.length = 0; // partial() after a halt must not see the previous execution's values
     /*OUTPUTS*/
     __alertsRun(__al);
     /*TAIL*/
