@@ -321,7 +321,7 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 			g.w("__r = (function () {\n")
 			g.body(&a.When, "alert", a.Name, "", "})();\n")
 		}
-		g.wf("  if (__r) { const __n = __al.length; __al[__n] = %d; __al[__n + 1] = __message[%d](); }\n", j, j)
+		g.wf("  if (__r) { __al[__nal] = %d; __al[__nal + 1] = __message[%d](); __nal += 2; }\n", j, j)
 	}
 	g.w("}\n")
 	g.w("const __message = [\n")
@@ -406,7 +406,7 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	for _, i := range c.outRules {
 		c.order = append(c.order, rs.Rules[i].OutputName)
 	}
-	tail := fmt.Sprintf("__o[%d] = __al;\n    __o[%d] = __ex;", slot, slot+1)
+	tail := fmt.Sprintf("__o[%d] = __al;\n    __o[%d] = __ex;\n    __o[%d] = __nal;", slot, slot+1, slot+2)
 	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*OUTPUTS*/", outputs, "/*TAIL*/", tail, "/*PARTIAL*/", partial).Replace(runtimeJS))
 	g.w("\n})")
 
@@ -555,15 +555,17 @@ function __plain(v) {
   }
   return v;
 }
-var __out = [], __alerts = [];
+// The output and alert arrays are reused; __nal counts the alert entries of this execution, so
+// neither array needs clearing (setting an array's length costs more than the whole bookkeeping).
+var __out = [], __alerts = [], __nal = 0;
 return {
   classes: __classes,
   typeFail: function () { return __typeFail; },
-  // After System.halt: [outputs (the run array, filled where done), done flags, alerts so far].
+  // After System.halt: [outputs (filled where done), done flags, alerts, alert count, trace].
   partial: function () {
     var __o = __out, __d = [], __r;
     /*PARTIAL*/
-    return [__o, __d, __alerts];
+    return [__o, __d, __alerts, __nal, __ex];
   },
   // Locals here are __-prefixed: ruleset names cannot be, so none is shadowed.
   run: function (__explain/*PARAMS*/) {
@@ -574,7 +576,7 @@ return {
     /*ASSIGN*/
     // __o and __al are reused: only the host reads them, before the next run.
     var __o = __out, __al = __alerts, __r;
-    __al.length = 0;
+    __nal = 0;
     /*OUTPUTS*/
     __alertsRun(__al);
     /*TAIL*/

@@ -304,9 +304,12 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 	var done *goja.Object
 	if halt != nil {
 		done = arr.Get("1").(*goja.Object)
-		alerts := arr.Get("2")
+		alerts, fired, trace := arr.Get("2"), arr.Get("3"), arr.Get("4")
 		arr = arr.Get("0").(*goja.Object)
-		_ = arr.Set(indexKey(len(c.echoed)+len(c.outRules)), alerts)
+		n := len(c.echoed) + len(c.outRules)
+		_ = arr.Set(indexKey(n), alerts)
+		_ = arr.Set(indexKey(n+1), trace)
+		_ = arr.Set(indexKey(n+2), fired)
 	}
 	isDone := func(slot int) bool {
 		if done == nil {
@@ -347,7 +350,7 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 	}
 	n := len(c.echoed) + len(c.outRules)
 	if alerts, ok := arr.Get(indexKey(n)).(*goja.Object); ok {
-		m := int(alerts.Get("length").ToInteger())
+		m := int(arr.Get(indexKey(n + 2)).ToInteger()) // entries of this execution; the rest are stale
 		for i := 0; i+1 < m; i += 2 {
 			a := c.alerts[alerts.Get(indexKey(i)).ToInteger()]
 			res.Alerts = append(res.Alerts, Alert{Name: a.Name, Level: a.Level, Message: alerts.Get(indexKey(i + 1)).String(), Rule: a.Name})

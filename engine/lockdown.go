@@ -21,7 +21,7 @@ const lockdownSource = `(function () {
 "use strict";
 const getProto = Object.getPrototypeOf, freeze = Object.freeze, getDesc = Object.getOwnPropertyDescriptor,
       defineProp = Object.defineProperty, ownKeys = Reflect.ownKeys;
-const seen = new WeakSet();
+let seen = new WeakSet(); // dropped after lockdown: the GC would trace it on every cycle
 function harden(roots) {
   const stack = roots.slice();
   while (stack.length > 0) {
@@ -73,6 +73,7 @@ function lockdown() {
     getProto(""[Symbol.iterator]()), getProto(/x/[Symbol.matchAll]("")),
     getProto(gen), getProto(gen()), getProto(async function () {}),
   ]);
+  seen = null;
 }
 prepare();
 return { harden: harden, lockdown: lockdown };
