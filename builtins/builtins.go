@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/kubusdev/kubus/store"
 )
 
 // Module is one JS module: it defines globals on a fresh runtime and describes them for editors.
@@ -99,6 +101,10 @@ type Exec struct {
 
 	// Getenv resolves environment variables of the configured environment (System.env, `env:` constants).
 	Getenv func(name string) (string, bool)
+
+	// Tx is the execution's unit of work in the store (nil when no store is configured): its reads
+	// see its own writes, and the engine commits it only when the execution succeeds.
+	Tx store.Tx
 
 	diagnostics []Diagnostic // ring buffer of the last MaxDiagnostics lines
 	dropped     int

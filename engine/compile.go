@@ -214,7 +214,17 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 			}
 			g.wf("if (this.%s === undefined) this.%s = %s;\n", p.Name, p.Name, def)
 		}
-		g.w("}\n")
+		// new Person({...}) checks the declared properties against their types.
+		g.wf("__k.check(%s, this);\n}\n", jsString(e.Name))
+		if e.Persisted {
+			n := jsString(e.Name)
+			g.wf("save() { return __k.save(%s, this); }\n", n)
+			g.wf("delete() { return __k.del(%s, this); }\n", n)
+			g.wf("static get(id) { return __k.get(%s, id); }\n", n)
+			g.wf("static find(filter, options) { return __k.find(%s, filter, options); }\n", n)
+			g.wf("static all() { return __k.find(%s); }\n", n)
+			g.wf("static count(filter) { return __k.count(%s, filter); }\n", n)
+		}
 		members := map[string]bool{}
 		for _, p := range e.Properties {
 			members[p.Name] = true

@@ -19,6 +19,7 @@ import (
 	"github.com/kubusdev/kubus/builtins"
 	"github.com/kubusdev/kubus/builtins/std"
 	"github.com/kubusdev/kubus/rulesets"
+	"github.com/kubusdev/kubus/store"
 	"golang.org/x/mod/semver"
 )
 
@@ -27,6 +28,7 @@ type Engine struct {
 	limits   Limits
 	modules  []builtins.Module
 	getenv   func(string) (string, bool)
+	store    store.Store
 	poolSize int
 	watchdog *watchdog
 
@@ -46,6 +48,9 @@ func WithLimits(l Limits) Option { return func(e *Engine) { e.limits = l.withDef
 
 // WithModules replaces the built-in modules installed in every runtime (default: std.Modules()).
 func WithModules(m ...builtins.Module) Option { return func(e *Engine) { e.modules = m } }
+
+// WithStore sets the store persisted entities are kept in (see package store; none by default).
+func WithStore(s store.Store) Option { return func(e *Engine) { e.store = s } }
 
 // WithEnv sets how environment variables of the configured environment are resolved (`env:`
 // constants, System.env). The default reads the process environment.

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/store"
 )
 
 // execSerial numbers executions in this process (builtins.Exec.Serial).
@@ -27,7 +29,18 @@ type ExecOptions struct {
 	Explain bool
 	// LogLevel selects which console output lands in the result's diagnostics (default none).
 	LogLevel builtins.LogLevel
+	// Store overrides the engine's store for this execution (testcases run on fresh stores).
+	Store store.Store
 }
+
+// maxConflictRetries is how often an execution runs again when its writes conflict with another
+// execution's (store.ErrConflict): each run reads the newer state. Between runs it waits a random,
+// growing while (up to conflictBackoff), so that executions contending for one record do not
+// collide again in lockstep.
+const (
+	maxConflictRetries = 32
+	conflictBackoff    = 4 * time.Millisecond
+)
 
 // Result is what an execution produced.
 type Result struct {
@@ -189,7 +202,51 @@ func (e *EvalError) MarshalJSON() ([]byte, error) {
 // Execute evaluates the ruleset against an input (a decoded JSON object). An input that does not fit
 // returns an *InputError listing every problem; a failing evaluation an *EvalError naming the rule
 // and the place in the author's files.
-func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOptions) (res *Result, err error) {
+//
+// With a store, the execution's writes are committed in one transaction when it succeeds (or halts
+// with commit), and discarded otherwise. When they conflict with another execution's, it runs
+// again on the newer state.
+func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOptions) (*Result, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := opts.Store
+	if s == nil {
+		s = r.eng.store
+	}
+	for attempt := 0; ; attempt++ {
+		var tx store.Tx
+		if s != nil {
+			tx = s.Begin()
+		}
+		res, err := r.execute(ctx, input, opts, tx)
+		if tx == nil {
+			return res, err
+		}
+		if err != nil || (res.Halted != nil && !res.Halted.Commit) {
+			tx.Discard()
+			return res, err
+		}
+		switch cerr := tx.Commit(); {
+		case cerr == nil:
+			return res, nil
+		case errors.Is(cerr, store.ErrConflict) && attempt < maxConflictRetries:
+			wait := time.Duration(rand.Int64N(int64(min(conflictBackoff, time.Duration(attempt+1)*250*time.Microsecond))))
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return nil, &EvalError{Ruleset: r.model.Name, Kind: "canceled", Message: "retrying after a store conflict: " + context.Cause(ctx).Error(), err: ctx.Err()}
+			}
+			continue
+		default:
+			tx.Discard()
+			return nil, &EvalError{Ruleset: r.model.Name, Kind: "store", Message: "committing the execution's writes: " + cerr.Error(), err: cerr}
+		}
+	}
+}
+
+// execute runs the ruleset once, with tx (or nil) as the execution's unit of work.
+func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOptions, tx store.Tx) (res *Result, err error) {
 	start := time.Now()
 	if ctx == nil {
 		ctx = context.Background()
@@ -246,6 +303,7 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 		Ruleset:  builtins.RulesetInfo{Name: r.model.Name, Version: r.model.Version},
 		LogLevel: opts.LogLevel,
 		Getenv:   r.eng.getenv,
+		Tx:       tx,
 	}
 	st.host.SetExec(exec)
 	st.start = start

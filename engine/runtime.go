@@ -95,6 +95,7 @@ func (v *variant) newState() (st *vmState, err error) {
 	_ = k.Set("hr", func(goja.FunctionCall) goja.Value {
 		return vm.ToValue(float64(time.Since(st.start).Nanoseconds()) / 1e3)
 	})
+	st.installEntityHost(k, r.model.Name)
 	_, err = harden(goja.Undefined(), vm.NewArray(k.Get("constants"), k.Get("tables"), defaults))
 	if err != nil {
 		return nil, fmt.Errorf("hardening constants: %w", err)

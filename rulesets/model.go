@@ -51,6 +51,16 @@ type Ruleset struct {
 	Dir string
 }
 
+// Persists reports whether the ruleset declares persisted entities (and so needs a store).
+func (rs *Ruleset) Persists() bool {
+	for _, e := range rs.Entities {
+		if e.Persisted {
+			return true
+		}
+	}
+	return false
+}
+
 // Location is the ruleset's time zone (UTC when none is set). Validation guarantees the name loads.
 func (rs *Ruleset) Location() *time.Location {
 	if rs.Timezone == "" {

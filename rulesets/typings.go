@@ -100,6 +100,16 @@ func Typings(rs *Ruleset) string {
 		for _, c := range e.Calculated {
 			fmt.Fprintf(&b, "  /** Calculated. */\n  readonly %s: %s;\n", c.Name, tsType(c.Type))
 		}
+		if e.Persisted {
+			n := e.Name
+			b.WriteString("  /** Set when saved. */\n  readonly _id?: string;\n  readonly _createdAt?: Date;\n  readonly _updatedAt?: Date;\n")
+			b.WriteString("  /** Saves it (committed when the execution succeeds); returns its id. */\n  save(): string;\n")
+			b.WriteString("  /** Deletes it; false when it was not stored. */\n  delete(): boolean;\n")
+			fmt.Fprintf(&b, "  /** The %s with this id, or null. */\n  static get(id: string): %s | null;\n", n, n)
+			fmt.Fprintf(&b, "  /** The %ss matching the filter (equality, or $gt $gte $lt $lte $ne $in), sorted (\"-prop\" descending) and limited. */\n  static find(filter?: Record<string, any>, options?: { sort?: string | string[]; limit?: number }): %s[];\n", n, n)
+			fmt.Fprintf(&b, "  /** Every stored %s. */\n  static all(): %s[];\n", n, n)
+			b.WriteString("  /** How many match the filter. */\n  static count(filter?: Record<string, any>): number;\n")
+		}
 		b.WriteString("}\n")
 	}
 	for _, r := range rs.Rules {

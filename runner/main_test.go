@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"os"
@@ -333,5 +334,46 @@ rules:
 	_, help, _ := kubus(t, "", "run", "--help")
 	if !strings.Contains(help, "environments:") || !strings.Contains(help, "--environment") {
 		t.Errorf("run --help does not explain environments:\n%s", help)
+	}
+}
+
+func TestRunsShareAStoreAndAFailedRunWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "rs", "ruleset.yaml"), `name: register
+inputs:
+  Name: {type: string, required: true}
+  Fail: {type: boolean, default: false}
+entities:
+  Person:
+    persisted: true
+    properties:
+      Name: {type: string, required: true}
+rules:
+  Saved: |
+    new Person({Name}).save();
+    if (Fail) throw new Error("failed after saving");
+    Person.all().map(p => p.Name).sort()
+`)
+	db := filepath.Join(dir, "people.db")
+	rs := filepath.Join(dir, "rs")
+	if code, out, errOut := kubus(t, `{"Name": "Ann"}`, "run", rs, "--input", "-", "--store", db); code != 0 {
+		t.Fatalf("first run: exit %d %s %s", code, out, errOut)
+	}
+	code, out, _ := kubus(t, `{"Name": "Bob"}`, "run", rs, "--input", "-", "--store", db)
+	if code != 0 || !strings.Contains(out, `"Saved": [`+"\n"+`      "Ann",`+"\n"+`      "Bob"`) {
+		t.Fatalf("the second run must see the first one's save: exit %d\n%s", code, out)
+	}
+	before, _ := os.ReadFile(db)
+	code, out, _ = kubus(t, `{"Name": "Ghost", "Fail": true}`, "run", rs, "--input", "-", "--store", db)
+	if code != 1 || !strings.Contains(out, "failed after saving") {
+		t.Fatalf("failing run: exit %d\n%s", code, out)
+	}
+	if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
+		t.Errorf("a failed run changed the store file")
+	}
+	t.Setenv("KUBUS_STORE", db)
+	code, out, _ = kubus(t, `{"Name": "Cas"}`, "run", rs, "--input", "-")
+	if code != 0 || strings.Contains(out, "Ghost") || !strings.Contains(out, `"Cas"`) {
+		t.Errorf("after a failed run (store from $KUBUS_STORE): exit %d\n%s", code, out)
 	}
 }

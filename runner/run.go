@@ -11,6 +11,7 @@ import (
 
 	"github.com/kubusdev/kubus/builtins"
 	"github.com/kubusdev/kubus/engine"
+	"github.com/kubusdev/kubus/store"
 	"github.com/spf13/cobra"
 )
 
@@ -19,6 +20,7 @@ func newRunCmd() *cobra.Command {
 		inputPath, now, culture, logLevel string
 		explain                           bool
 		env                               envFlags
+		storePath                         string
 	)
 	cmd := &cobra.Command{
 		Use:   "run DIR --input FILE|-",
@@ -45,6 +47,16 @@ exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stac
 				return err
 			}
 			rs, err := loadRuleset(eng, args[0])
+			if err == nil && (storePath != "" || rs.Model().Persists()) {
+				// Only a ruleset that persists entities (or an explicit --store) opens the store, so
+				// that running a stateless ruleset leaves no kubus.db behind.
+				s, serr := store.Open(store.PathFromEnv(storePath), store.Options{})
+				if serr != nil {
+					return serr
+				}
+				defer s.Close()
+				opts.Store = s
+			}
 			if err != nil {
 				printLoadError(cmd.ErrOrStderr(), args[0], err)
 				return exitError{1}
@@ -80,6 +92,7 @@ exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stac
 	f.BoolVar(&explain, "explain", false, "add each evaluated rule's value, the names it read and its time")
 	f.StringVar(&logLevel, "log-level", "none", "console output kept in diagnostics: none, info, warning or error")
 	env.register(cmd)
+	f.StringVar(&storePath, "store", "", "store file for persisted entities (default $KUBUS_STORE, else ./kubus.db)")
 	_ = cmd.MarkFlagRequired("input")
 	return cmd
 }

@@ -8,6 +8,7 @@ package kubustest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/rulesets"
+	"github.com/kubusdev/kubus/store"
 )
 
 // DefaultNow is the execution clock of a testcase that sets no `now`: a fixed moment, so that a
@@ -55,14 +57,25 @@ func RunCases(ctx context.Context, rs *engine.Ruleset, opts Options) []CaseResul
 	return out
 }
 
-// RunCase executes one testcase and compares the result with its expectations.
+// RunCase executes one testcase and compares the result with its expectations. A ruleset with
+// persisted entities gets a fresh temporary store for the testcase, so testcases never see each
+// other's saves.
 func RunCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase) CaseResult {
 	now := tc.Now
 	if now.IsZero() {
 		now = DefaultNow
 	}
+	opts := engine.ExecOptions{Now: now, Culture: tc.Culture}
+	if rs.Model().Persists() {
+		s, cleanup, err := tempStore()
+		if err != nil {
+			return CaseResult{Ruleset: rs.Name(), Case: tc, Err: err, Mismatches: []rulesets.Mismatch{{Path: "store", Message: err.Error()}}}
+		}
+		defer cleanup()
+		opts.Store = s
+	}
 	start := time.Now()
-	res, err := rs.Execute(ctx, tc.Input.Map(), engine.ExecOptions{Now: now, Culture: tc.Culture})
+	res, err := rs.Execute(ctx, tc.Input.Map(), opts)
 	cr := CaseResult{Ruleset: rs.Name(), Case: tc, Result: res, Err: err, Duration: time.Since(start)}
 	cr.Mismatches = tc.Compare(Actual(res, err))
 	return cr
@@ -118,4 +131,18 @@ func RunRuleset(t *testing.T, rs *engine.Ruleset) {
 			}
 		})
 	}
+}
+
+// tempStore opens a store in a new temporary folder; cleanup closes and removes it.
+func tempStore() (store.Store, func(), error) {
+	dir, err := os.MkdirTemp("", "kubus-test-store-")
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := store.Open(filepath.Join(dir, "kubus.db"), store.Options{})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
 }
