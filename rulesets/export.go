@@ -244,6 +244,15 @@ func testcaseTree(rs *Ruleset, tc *Testcase, mode exportMode) *Object {
 	if tc.Input != nil {
 		o.Set("input", tc.Input)
 	}
+	if len(tc.Fixtures) > 0 {
+		fixtures := make([]any, len(tc.Fixtures))
+		for i, f := range tc.Fixtures {
+			item := NewObject()
+			item.Set(f.Entity, f.Props)
+			fixtures[i] = item
+		}
+		o.Set("fixtures", fixtures)
+	}
 	e := NewObject()
 	if tc.Expect.Output != nil {
 		e.Set("output", tc.Expect.Output)
@@ -273,6 +282,9 @@ func testcaseTree(rs *Ruleset, tc *Testcase, mode exportMode) *Object {
 			file = RulesetFile
 		}
 		o.Set("file", file)
+		if tc.SharedStore {
+			o.Set("store", "shared")
+		}
 	}
 	return o
 }

@@ -203,7 +203,7 @@ func (l *loader) loadTestFiles() {
 		if root == nil {
 			continue // a syntax error (reported), or an empty file: no testcases
 		}
-		l.testcases(d, root, p, "testcases")
+		l.testFile(d, root, p)
 	}
 }
 

@@ -324,6 +324,18 @@ type Testcase struct {
 	Tolerance float64 // absolute, for numbers; 0 means the default 1e-9
 	File      string  // relative file it came from
 	Pos       Pos
+	// Fixtures are persisted entities saved before the testcase runs.
+	Fixtures []*Fixture
+	// SharedStore: the testcases of this file run in order on one store (`store: shared`), instead
+	// of each on a fresh one.
+	SharedStore bool
+}
+
+// Fixture is one entity a testcase saves before it runs: `- Person: {Name: Ann}`.
+type Fixture struct {
+	Entity string
+	Props  *Object
+	Pos    Pos
 }
 
 // Expect is what a testcase checks. Only what was written is compared.

@@ -9,8 +9,8 @@ import (
 )
 
 var (
-	testcaseKeys     = []string{"name", "now", "culture", "input", "expect", "tolerance"}
-	testcaseKeysJSON = []string{"name", "now", "culture", "input", "expect", "tolerance", "file"}
+	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "expect", "tolerance"}
+	testcaseKeysJSON = []string{"name", "now", "culture", "input", "fixtures", "expect", "tolerance", "file", "store"}
 	expectKeys       = []string{"output", "strict", "alerts", "error"}
 )
 
@@ -31,6 +31,72 @@ func (l *loader) testcases(d *decoder, n *yaml.Node, file, field string) {
 	}
 	for i, it := range d.list(n, field) {
 		l.testcase(d, it, file, field, i)
+	}
+}
+
+// testFile reads a tests/*.yaml file: a list of testcases, or a mapping {store: shared, testcases:
+// [...]} whose testcases run in order on one store.
+func (l *loader) testFile(d *decoder, n *yaml.Node, file string) {
+	v := deref(n)
+	shaped := false // a mapping of the shared-file form, not a testcase written without its dash
+	if v != nil && v.Kind == yaml.MappingNode {
+		for _, e := range rawEntries(v) {
+			shaped = shaped || e.Key == "store" || e.Key == "testcases"
+		}
+	}
+	if !shaped {
+		l.testcases(d, n, file, "testcases")
+		return
+	}
+	m := d.fields(n, "", "store", "testcases")
+	shared := false
+	if x, ok := m["store"]; ok {
+		switch s := d.str(x.V, "store"); s {
+		case "shared":
+			shared = true
+		case "fresh":
+		default:
+			d.problem(x.V, "store", "write `store: shared` (the file's testcases share one store, in order) or leave it out", "unknown store mode `%s`", s)
+		}
+	}
+	first := len(l.rs.Testcases)
+	if x, ok := m["testcases"]; ok {
+		l.testcases(d, x.V, file, "testcases")
+	}
+	for _, tc := range l.rs.Testcases[first:] {
+		tc.SharedStore = shared
+	}
+}
+
+// fixtures reads `fixtures: [{Person: {Name: Ann}}, ...]`: persisted entities to save first.
+func (l *loader) fixtures(d *decoder, n *yaml.Node, field string, tc *Testcase) {
+	for i, it := range d.list(n, field) {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		entries := rawEntries(it)
+		if len(entries) != 1 {
+			d.problem(it, f, "write one entity per item: `- Person: {Name: Ann}`", "a fixture names one entity and its properties")
+			continue
+		}
+		e := entries[0]
+		var ent *Entity
+		for _, x := range l.rs.Entities {
+			if x.Name == e.Key {
+				ent = x
+			}
+		}
+		switch {
+		case ent == nil:
+			d.problem(it, f, "name a declared entity", "unknown entity `%s`", e.Key)
+			continue
+		case !ent.Persisted:
+			d.problem(it, f, "set `persisted: true` on the entity", "entity `%s` is not persisted, so it cannot be a fixture", e.Key)
+			continue
+		}
+		props := l.objectValue(d, e.V, f+"."+e.Key)
+		if props == nil {
+			props = NewObject()
+		}
+		tc.Fixtures = append(tc.Fixtures, &Fixture{Entity: e.Key, Props: props, Pos: d.pos(it)})
 	}
 }
 
@@ -89,6 +155,12 @@ func (l *loader) testcase(d *decoder, n *yaml.Node, file, listField string, inde
 	}
 	if x, ok := m["input"]; ok {
 		tc.Input = l.objectValue(d, x.V, field+".input")
+	}
+	if x, ok := m["fixtures"]; ok {
+		l.fixtures(d, x.V, field+".fixtures", tc)
+	}
+	if x, ok := m["store"]; ok { // the JSON form carries a file's store mode on each testcase
+		tc.SharedStore = d.str(x.V, field+".store") == "shared"
 	}
 	if x, ok := m["expect"]; ok {
 		ef := field + ".expect"

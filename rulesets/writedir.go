@@ -81,6 +81,7 @@ func WriteDir(rs *Ruleset, dir string) error {
 
 	var testFiles []string
 	byFile := map[string][]any{}
+	shared := map[string]bool{}
 	for _, tc := range rs.Testcases {
 		if isInlineTestcase(tc) {
 			continue
@@ -92,9 +93,17 @@ func WriteDir(rs *Ruleset, dir string) error {
 			testFiles = append(testFiles, tc.File)
 		}
 		byFile[tc.File] = append(byFile[tc.File], testcaseTree(rs, tc, modeDir))
+		shared[tc.File] = shared[tc.File] || tc.SharedStore
 	}
 	for _, f := range testFiles {
-		data, err := encodeYAML(byFile[f])
+		var doc any = byFile[f]
+		if shared[f] {
+			o := NewObject()
+			o.Set("store", "shared")
+			o.Set("testcases", byFile[f])
+			doc = o
+		}
+		data, err := encodeYAML(doc)
 		if err != nil {
 			return err
 		}

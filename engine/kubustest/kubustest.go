@@ -8,9 +8,11 @@ package kubustest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,40 +47,89 @@ func (c *CaseResult) Passed() bool { return len(c.Mismatches) == 0 }
 // FullName is "ruleset/testcase name", the name --run matches.
 func (c *CaseResult) FullName() string { return c.Ruleset + "/" + c.Case.Name }
 
-// RunCases executes every (selected) testcase of a compiled ruleset, in declared order.
+// RunCases executes every (selected) testcase of a compiled ruleset, in declared order. For a
+// ruleset with persisted entities, each testcase runs on a fresh temporary store, except that the
+// testcases of a `store: shared` file share one, in order.
 func RunCases(ctx context.Context, rs *engine.Ruleset, opts Options) []CaseResult {
 	var out []CaseResult
+	shared := map[string]store.Store{}
+	defer func() {
+		for _, s := range shared {
+			closeTemp(s)
+		}
+	}()
 	for _, tc := range rs.Model().Testcases {
 		if opts.Run != nil && !opts.Run.MatchString(rs.Name()+"/"+tc.Name) {
 			continue
 		}
-		out = append(out, RunCase(ctx, rs, tc))
+		if !rs.Model().Persists() || !tc.SharedStore {
+			out = append(out, RunCase(ctx, rs, tc))
+			continue
+		}
+		s, ok := shared[tc.File]
+		if !ok {
+			var err error
+			if s, err = openTemp(); err != nil {
+				out = append(out, failed(rs, tc, err))
+				continue
+			}
+			shared[tc.File] = s
+		}
+		out = append(out, runCase(ctx, rs, tc, s))
 	}
 	return out
 }
 
 // RunCase executes one testcase and compares the result with its expectations. A ruleset with
-// persisted entities gets a fresh temporary store for the testcase, so testcases never see each
-// other's saves.
+// persisted entities gets a fresh temporary store for it, so testcases never see each other's saves.
 func RunCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase) CaseResult {
+	if !rs.Model().Persists() {
+		return runCase(ctx, rs, tc, nil)
+	}
+	s, err := openTemp()
+	if err != nil {
+		return failed(rs, tc, err)
+	}
+	defer closeTemp(s)
+	return runCase(ctx, rs, tc, s)
+}
+
+// runCase saves the testcase's fixtures in s (when it has a store), executes it and compares.
+func runCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase, s store.Store) CaseResult {
 	now := tc.Now
 	if now.IsZero() {
 		now = DefaultNow
 	}
-	opts := engine.ExecOptions{Now: now, Culture: tc.Culture}
-	if rs.Model().Persists() {
-		s, cleanup, err := tempStore()
-		if err != nil {
-			return CaseResult{Ruleset: rs.Name(), Case: tc, Err: err, Mismatches: []rulesets.Mismatch{{Path: "store", Message: err.Error()}}}
-		}
-		defer cleanup()
-		opts.Store = s
+	if err := saveFixtures(rs, tc, s, now); err != nil {
+		return failed(rs, tc, err)
 	}
 	start := time.Now()
-	res, err := rs.Execute(ctx, tc.Input.Map(), opts)
+	res, err := rs.Execute(ctx, tc.Input.Map(), engine.ExecOptions{Now: now, Culture: tc.Culture, Store: s})
 	cr := CaseResult{Ruleset: rs.Name(), Case: tc, Result: res, Err: err, Duration: time.Since(start)}
 	cr.Mismatches = tc.Compare(Actual(res, err))
 	return cr
+}
+
+// saveFixtures commits a testcase's fixtures, as the ruleset itself would have saved them.
+func saveFixtures(rs *engine.Ruleset, tc *rulesets.Testcase, s store.Store, now time.Time) error {
+	if len(tc.Fixtures) == 0 {
+		return nil
+	}
+	if s == nil {
+		return fmt.Errorf("testcase %q has fixtures, but ruleset %s persists no entities", tc.Name, rs.Name())
+	}
+	tx := s.Begin()
+	for _, f := range tc.Fixtures {
+		if _, err := tx.Put(store.Kind{Ruleset: rs.Name(), Entity: f.Entity}, &store.Record{Props: f.Props.Map()}, now); err != nil {
+			tx.Discard()
+			return fmt.Errorf("fixture %s at %s: %w", f.Entity, f.Pos, err)
+		}
+	}
+	return tx.Commit()
+}
+
+func failed(rs *engine.Ruleset, tc *rulesets.Testcase, err error) CaseResult {
+	return CaseResult{Ruleset: rs.Name(), Case: tc, Err: err, Mismatches: []rulesets.Mismatch{{Path: "store", Message: err.Error()}}}
 }
 
 // Actual is an execution's result in the shape testcases compare.
@@ -133,16 +184,28 @@ func RunRuleset(t *testing.T, rs *engine.Ruleset) {
 	}
 }
 
-// tempStore opens a store in a new temporary folder; cleanup closes and removes it.
-func tempStore() (store.Store, func(), error) {
+// tempStores remembers the folder of each temporary store, to remove it when the store closes.
+var tempStores sync.Map // store.Store → string
+
+// openTemp opens a store in a new temporary folder.
+func openTemp() (store.Store, error) {
 	dir, err := os.MkdirTemp("", "kubus-test-store-")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	s, err := store.Open(filepath.Join(dir, "kubus.db"), store.Options{})
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, nil, err
+		return nil, err
 	}
-	return s, func() { s.Close(); os.RemoveAll(dir) }, nil
+	tempStores.Store(s, dir)
+	return s, nil
+}
+
+// closeTemp closes a store made by openTemp and removes its folder.
+func closeTemp(s store.Store) {
+	s.Close()
+	if dir, ok := tempStores.LoadAndDelete(s); ok {
+		os.RemoveAll(dir.(string))
+	}
 }
