@@ -31,6 +31,14 @@ type ExecOptions struct {
 	LogLevel builtins.LogLevel
 	// Store overrides the engine's store for this execution (testcases run on fresh stores).
 	Store store.Store
+	// Tags label the execution, in order: at most MaxTags, each 1 to MaxTagLength characters, valid
+	// UTF-8 without control characters. Tags that break these rules are an *InputError before
+	// anything runs.
+	Tags []string
+	// Metrics saves the count of each alert of a successful execution in the store (none: nothing is
+	// saved), in the same transaction as its writes, overwriting the record of the last execution
+	// of this ruleset with the same Tags. See MetricsKey and AlertMetrics.
+	Metrics bool
 }
 
 // maxConflictRetries is how often an execution runs again when its writes conflict with another
@@ -206,13 +214,26 @@ func (e *EvalError) MarshalJSON() ([]byte, error) {
 // With a store, the execution's writes are committed in one transaction when it succeeds (or halts
 // with commit), and discarded otherwise. When they conflict with another execution's, it runs
 // again on the newer state.
+//
+// With opts.Metrics, a store and success (a halt with commit counts), the alert counts are saved in
+// the same transaction; an execution whose writes are discarded saves none.
 func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOptions) (*Result, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if len(opts.Tags) > 0 {
+		if ps := tagProblems(opts.Tags); len(ps) > 0 {
+			return nil, &InputError{Problems: ps}
+		}
+	}
 	s := opts.Store
 	if s == nil {
 		s = r.eng.store
+	}
+	metrics := opts.Metrics && s != nil
+	if metrics && opts.Now.IsZero() {
+		// One clock for the execution and its metrics record (and for any run again after a conflict).
+		opts.Now = time.Now()
 	}
 	for attempt := 0; ; attempt++ {
 		var tx store.Tx
@@ -226,6 +247,12 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 		if err != nil || (res.Halted != nil && !res.Halted.Commit) {
 			tx.Discard()
 			return res, err
+		}
+		if metrics {
+			if merr := r.putMetrics(tx, res, opts.Tags, opts.Now); merr != nil {
+				tx.Discard()
+				return nil, &EvalError{Ruleset: r.model.Name, Kind: "store", Message: "saving the alert metrics: " + merr.Error(), err: merr}
+			}
 		}
 		switch cerr := tx.Commit(); {
 		case cerr == nil:

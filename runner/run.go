@@ -21,9 +21,11 @@ func newRunCmd() *cobra.Command {
 		explain                           bool
 		env                               envFlags
 		storePath                         string
+		tags                              []string
+		metrics                           bool
 	)
 	cmd := &cobra.Command{
-		Use:   "run DIR --input FILE|-",
+		Use:   "run DIR|NAME[@VERSION] --input FILE|-",
 		Short: "Execute a ruleset against one input and print the result as JSON",
 		Long: `Execute a ruleset (a folder or its JSON form) against an input JSON object and print the result.
 
@@ -36,7 +38,12 @@ exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stac
 			if err != nil {
 				return err
 			}
-			opts := engine.ExecOptions{Culture: culture, Explain: explain, LogLevel: level}
+			opts := engine.ExecOptions{Culture: culture, Explain: explain, LogLevel: level, Tags: tags, Metrics: metrics}
+			if metrics {
+				// The metrics are saved in the store: with its path resolved here (as the store code
+				// below resolves it), that code opens it even for a ruleset that persists nothing.
+				storePath = store.PathFromEnv(storePath)
+			}
 			if now != "" {
 				if opts.Now, err = parseNow(now); err != nil {
 					return err
@@ -46,7 +53,7 @@ exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stac
 			if err != nil {
 				return err
 			}
-			rs, err := loadRuleset(eng, args[0])
+			rs, err := resolveRuleset(eng, args[0], storePath)
 			if err == nil && (storePath != "" || rs.Model().Persists()) {
 				// Only a ruleset that persists entities (or an explicit --store) opens the store, so
 				// that running a stateless ruleset leaves no kubus.db behind.
@@ -91,8 +98,10 @@ exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stac
 	f.StringVar(&culture, "culture", "", "execution culture for NUM, CUR and date names, e.g. nl-NL (default: the ruleset's)")
 	f.BoolVar(&explain, "explain", false, "add each evaluated rule's value, the names it read and its time")
 	f.StringVar(&logLevel, "log-level", "none", "console output kept in diagnostics: none, info, warning or error")
+	f.StringSliceVar(&tags, "tags", nil, "up to 5 ordered tags of this execution, comma-separated (--metrics saves its alert counts under them)")
+	f.BoolVar(&metrics, "metrics", false, "save the count of each alert in the store, replacing the last run of the ruleset with the same --tags")
 	env.register(cmd)
-	f.StringVar(&storePath, "store", "", "store file for persisted entities (default $KUBUS_STORE, else ./kubus.db)")
+	f.StringVar(&storePath, "store", "", "store file for persisted entities and stored ruleset versions (default $KUBUS_STORE, else ./kubus.db)")
 	_ = cmd.MarkFlagRequired("input")
 	return cmd
 }

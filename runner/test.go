@@ -41,11 +41,12 @@ func (s *suite) failed() int {
 func newTestCmd() *cobra.Command {
 	var (
 		runPattern, junitPath string
+		storePath             string
 		asJSON, update        bool
 		env                   envFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "test DIR...",
+		Use:   "test DIR|NAME[@VERSION]...",
 		Short: "Run the testcases of one or more rulesets",
 		Long: `Run every testcase of the given rulesets (folders, JSON files, or folders holding ruleset
 folders) and print a line per testcase in the style of 'go test -v', a readable list of differences
@@ -71,7 +72,7 @@ that fails to load counts as one failure and the other rulesets still run.
 				return err
 			}
 			for _, p := range paths {
-				s := runSuite(cmd, p, filter, &env)
+				s := runSuite(cmd, p, filter, &env, storePath)
 				suites = append(suites, s)
 				if !asJSON {
 					printSuite(out, s, update)
@@ -105,6 +106,7 @@ that fails to load counts as one failure and the other rulesets still run.
 	f.StringVar(&junitPath, "junit", "", "also write a JUnit XML report to this file")
 	f.BoolVar(&update, "update", false, "write the actual results into the testcases' expectations (a baseline)")
 	env.register(cmd)
+	f.StringVar(&storePath, "store", "", storeFlagHelp)
 	return cmd
 }
 
@@ -114,6 +116,10 @@ func expandRulesetPaths(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
 		info, err := os.Stat(a)
+		if _, _, ok := storeRef(a); ok && err != nil {
+			out = append(out, a) // a stored version, NAME[@VERSION]: runSuite loads it
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -145,7 +151,7 @@ func exists(p string) bool {
 	return err == nil
 }
 
-func runSuite(cmd *cobra.Command, path string, filter *regexp.Regexp, env *envFlags) *suite {
+func runSuite(cmd *cobra.Command, path string, filter *regexp.Regexp, env *envFlags, storePath string) *suite {
 	start := time.Now()
 	s := &suite{Path: path, Name: path}
 	eng, err := env.engine()
@@ -153,7 +159,7 @@ func runSuite(cmd *cobra.Command, path string, filter *regexp.Regexp, env *envFl
 		s.LoadErr = err
 		return s
 	}
-	rs, err := loadRuleset(eng, path)
+	rs, err := resolveRuleset(eng, path, storePath)
 	if err != nil {
 		s.LoadErr = err
 		return s

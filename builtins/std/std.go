@@ -18,6 +18,7 @@ import (
 	"github.com/kubusdev/kubus/builtins/global"
 	"github.com/kubusdev/kubus/builtins/statistics"
 	"github.com/kubusdev/kubus/builtins/system"
+	"github.com/kubusdev/kubus/builtins/userstore"
 )
 
 // Modules returns every built-in module in install order. Later modules may rely on earlier ones
@@ -34,6 +35,7 @@ func Modules() []builtins.Module {
 		crypto.Module{},
 		compression.Module{},
 		encryption.Module{},
+		userstore.Module{},
 	}
 }
 
