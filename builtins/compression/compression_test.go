@@ -13,6 +13,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 var clock = time.Date(2024, 6, 14, 22, 30, 0, 0, time.UTC)
@@ -29,74 +30,7 @@ func newVM(t testing.TB) *goja.Runtime {
 	return vm
 }
 
-// eval runs expr and returns its exported value, or "Name: message" when it throws.
-func eval(t testing.TB, vm *goja.Runtime, expr string) any {
-	t.Helper()
-	v, err := vm.RunString("(() => { try { return (" + expr + ") } catch (e) { return (e && e.name) + ': ' + (e && e.message) } })()")
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	return v.Export()
-}
-
-type jsCase struct {
-	expr string
-	want any
-}
-
-func runCases(t *testing.T, vm *goja.Runtime, cases []jsCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.expr, func(t *testing.T) {
-			got := eval(t, vm, c.expr)
-			if w, ok := c.want.(int); ok {
-				if g, ok := got.(int64); ok && g == int64(w) {
-					return
-				}
-			}
-			if got != c.want {
-				t.Errorf("%s = %#v, want %#v", c.expr, got, c.want)
-			}
-		})
-	}
-}
-
-// checkModule checks that the typings and the reference describe every function, each with a
-// one-line doc and an example, and that every function is installed.
-func checkModule(t *testing.T, m builtins.Described, fns []builtins.Fn) {
-	t.Helper()
-	typings := m.Typings()
-	ref := m.Reference()
-	if len(ref) != len(fns) {
-		t.Fatalf("Reference has %d entries, want %d", len(ref), len(fns))
-	}
-	vm := newVM(t)
-	for i, f := range fns {
-		if !strings.Contains(typings, "function "+f.Name+f.Signature+";") {
-			t.Errorf("typings lack %s", f.Name)
-		}
-		if ref[i].Qualified != m.Name()+"."+f.Name {
-			t.Errorf("reference entry %d is %s", i, ref[i].Qualified)
-		}
-		if f.Doc == "" || strings.Contains(f.Doc, "\n") || f.Example == "" {
-			t.Errorf("%s: Doc must be one line and Example set", f.Name)
-		}
-		if got := eval(t, vm, "typeof "+m.Name()+"."+f.Name); got != "function" {
-			t.Errorf("%s.%s is %v", m.Name(), f.Name, got)
-		}
-		expr, want, ok := strings.Cut(f.Example, " // ")
-		if !ok {
-			t.Errorf("%s: example %q has no // result", f.Name, f.Example)
-			continue
-		}
-		got := eval(t, vm, "JSON.stringify("+expr+")")
-		if !strings.HasPrefix(want, "e.g.") && got != want {
-			t.Errorf("%s: example %s gives %v, doc says %s", f.Name, expr, got, want)
-		}
-	}
-}
-
-func TestModule(t *testing.T) { checkModule(t, Module{}, functions) }
+func TestModule(t *testing.T) { builtinstest.CheckModule(t, newVM(t), Module{}, functions) }
 
 const sample = "héllo wörld 😀 — " // multi-byte UTF-8
 
@@ -168,7 +102,7 @@ func TestGzipTool(t *testing.T) {
 	if err := vm.Set("text", text); err != nil {
 		t.Fatal(err)
 	}
-	b64 := eval(t, vm, "Compression.gzip(text)").(string)
+	b64 := builtinstest.Eval(t, vm, "Compression.gzip(text)").(string)
 	compressed, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		t.Fatal(err)
@@ -269,4 +203,16 @@ func TestWrongArguments(t *testing.T) {
 		{"Compression.inflate(Compression.gzip('x'))", "RangeError: Compression.inflate: the data is corrupt or not zlib data (zlib: invalid header); it looks like gzip data: use Compression.gunzip"},
 		{"Compression.gunzip(Compression.deflate('x'))", "RangeError: Compression.gunzip: the data is corrupt or not gzip data (gzip: invalid header); it looks like zlib data: use Compression.inflate"},
 	})
+}
+
+type jsCase struct {
+	expr string
+	want any
+}
+
+func runCases(t *testing.T, vm *goja.Runtime, cases []jsCase) {
+	t.Helper()
+	for _, c := range cases {
+		builtinstest.Check(t, vm, c.expr, c.want)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 var clock = time.Date(2024, 6, 14, 22, 30, 0, 0, time.UTC)
@@ -24,34 +25,6 @@ func newVM(t testing.TB, exec *builtins.Exec) (*goja.Runtime, *builtins.Host) {
 	}
 	h.SetExec(exec)
 	return vm, h
-}
-
-// eval runs expr and returns its exported value, or "Name: message" when it throws.
-func eval(t testing.TB, vm *goja.Runtime, expr string) any {
-	t.Helper()
-	v, err := vm.RunString("(() => { try { return (" + expr + ") } catch (e) { return (e && e.name) + ': ' + (e && e.message) } })()")
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	return v.Export()
-}
-
-type jsCase struct {
-	expr string
-	want any     // float64 / int / string / bool / []float64
-	tol  float64 // relative tolerance for numbers; 0 means exact
-}
-
-func runCases(t *testing.T, vm *goja.Runtime, cases []jsCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.expr, func(t *testing.T) {
-			got := eval(t, vm, c.expr)
-			if !sameValue(got, c.want, c.tol) {
-				t.Errorf("%s = %#v, want %#v", c.expr, got, c.want)
-			}
-		})
-	}
 }
 
 func sameValue(got, want any, tol float64) bool {
@@ -267,7 +240,7 @@ func TestWrongArguments(t *testing.T) {
 
 func draws(t *testing.T, vm *goja.Runtime, n int) []any {
 	t.Helper()
-	got := eval(t, vm, "Array.from({length: "+strconv.Itoa(n)+"}, () => Statistics.normalRandom())")
+	got := builtinstest.Eval(t, vm, "Array.from({length: "+strconv.Itoa(n)+"}, () => Statistics.normalRandom())")
 	arr, ok := got.([]any)
 	if !ok {
 		t.Fatalf("draws: %v", got)
@@ -316,7 +289,7 @@ func TestNormalRandomSeeding(t *testing.T) {
 		t.Errorf("same execution: third draw %v, want %v", got[0], first[2])
 	}
 	// the numbers are pinned: a change of algorithm changes testcase results, so it must be deliberate
-	if got := eval(t, vm1, "Statistics.normalRandom(100, 15)"); !sameValue(got, pinnedDraw, 0) {
+	if got := builtinstest.Eval(t, vm1, "Statistics.normalRandom(100, 15)"); !sameValue(got, pinnedDraw, 0) {
 		t.Errorf("sixth draw for the pinned execution = %v, want %v", got, pinnedDraw)
 	}
 	// sd 0 is the mean exactly; outside an execution it throws an Error
@@ -343,7 +316,7 @@ func equalAny(a, b []any) bool {
 func TestNormalRandomDistribution(t *testing.T) {
 	vm, _ := newVM(t, &builtins.Exec{Now: clock})
 	const n = 200000
-	got := eval(t, vm, "Array.from({length: "+strconv.Itoa(n)+"}, () => Statistics.normalRandom(10, 2))").([]any)
+	got := builtinstest.Eval(t, vm, "Array.from({length: "+strconv.Itoa(n)+"}, () => Statistics.normalRandom(10, 2))").([]any)
 	var sum, sq float64
 	within1 := 0
 	for _, v := range got {
@@ -382,7 +355,7 @@ func TestModule(t *testing.T) {
 		if f.Doc == "" || strings.Contains(f.Doc, "\n") || f.Example == "" {
 			t.Errorf("%s: Doc must be one line and Example set", f.Name)
 		}
-		if got := eval(t, vm, "typeof Statistics."+f.Name); got != "function" {
+		if got := builtinstest.Eval(t, vm, "typeof Statistics."+f.Name); got != "function" {
 			t.Errorf("Statistics.%s is %v", f.Name, got)
 		}
 		// every example runs and (unless marked "e.g.") gives its documented value
@@ -391,9 +364,27 @@ func TestModule(t *testing.T) {
 			t.Errorf("%s: example %q has no // result", f.Name, f.Example)
 			continue
 		}
-		got := eval(t, vm, "JSON.stringify("+expr+")")
+		got := builtinstest.Eval(t, vm, "JSON.stringify("+expr+")")
 		if !strings.HasPrefix(want, "e.g.") && got != strings.ReplaceAll(want, ", ", ",") {
 			t.Errorf("%s: example %s gives %v, doc says %s", f.Name, expr, got, want)
 		}
+	}
+}
+
+type jsCase struct {
+	expr string
+	want any     // float64 / int / string / bool / []float64
+	tol  float64 // relative tolerance for numbers; 0 means exact
+}
+
+func runCases(t *testing.T, vm *goja.Runtime, cases []jsCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.expr, func(t *testing.T) {
+			got := builtinstest.Eval(t, vm, c.expr)
+			if !sameValue(got, c.want, c.tol) {
+				t.Errorf("%s = %#v, want %#v", c.expr, got, c.want)
+			}
+		})
 	}
 }
