@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/aisconsent"
 	"github.com/kubusdev/kubus/builtins/array"
 	"github.com/kubusdev/kubus/builtins/compression"
 	"github.com/kubusdev/kubus/builtins/console"
 	"github.com/kubusdev/kubus/builtins/crypto"
+	"github.com/kubusdev/kubus/builtins/datadebit"
 	"github.com/kubusdev/kubus/builtins/date"
 	"github.com/kubusdev/kubus/builtins/encryption"
 	"github.com/kubusdev/kubus/builtins/finance"
@@ -36,6 +38,8 @@ func Modules() []builtins.Module {
 		compression.Module{},
 		encryption.Module{},
 		userstore.Module{},
+		aisconsent.Module{},
+		datadebit.Module{},
 	}
 }
 
