@@ -11,6 +11,7 @@ import (
 	"github.com/kubusdev/kubus/builtins/aisconsent"
 	"github.com/kubusdev/kubus/builtins/array"
 	"github.com/kubusdev/kubus/builtins/compression"
+	"github.com/kubusdev/kubus/builtins/consent"
 	"github.com/kubusdev/kubus/builtins/console"
 	"github.com/kubusdev/kubus/builtins/crypto"
 	"github.com/kubusdev/kubus/builtins/datadebit"
@@ -40,6 +41,7 @@ func Modules() []builtins.Module {
 		userstore.Module{},
 		aisconsent.Module{},
 		datadebit.Module{},
+		consent.Module{},
 	}
 }
 
