@@ -19,6 +19,7 @@ import (
 	"github.com/kubusdev/kubus/builtins/encryption"
 	"github.com/kubusdev/kubus/builtins/finance"
 	"github.com/kubusdev/kubus/builtins/global"
+	"github.com/kubusdev/kubus/builtins/ockto"
 	"github.com/kubusdev/kubus/builtins/statistics"
 	"github.com/kubusdev/kubus/builtins/system"
 	"github.com/kubusdev/kubus/builtins/userstore"
@@ -42,6 +43,7 @@ func Modules() []builtins.Module {
 		aisconsent.Module{},
 		datadebit.Module{},
 		consent.Module{},
+		ockto.Module{},
 	}
 }
 
