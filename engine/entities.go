@@ -89,10 +89,7 @@ func (st *vmState) installEntityHost(k *goja.Object, rulesetName string) {
 	_ = k.Set("get", st.host.Func("entity.get", func(call goja.FunctionCall) goja.Value {
 		ent := entityArg(call)
 		fn := ent.Name + ".get"
-		id, ok := stringArg(call.Argument(1))
-		if !ok {
-			st.host.TypeError(fn, "id must be a string, got %s", call.Argument(1).String())
-		}
+		id := st.host.String(call, 1, fn, "id")
 		rec, err := tx(fn).Get(kind(ent.Name), id)
 		if errors.Is(err, store.ErrNotFound) {
 			return goja.Null()
@@ -170,14 +167,6 @@ func (st *vmState) installEntityHost(k *goja.Object, rulesetName string) {
 		}
 		return st.vm.ToValue(n)
 	}))
-}
-
-func stringArg(v goja.Value) (string, bool) {
-	if v == nil {
-		return "", false
-	}
-	s, ok := v.Export().(string)
-	return s, ok
 }
 
 // plainMap converts a JS object to a JSON-shaped Go map (Dates become date strings).

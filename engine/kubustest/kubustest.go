@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,7 +54,7 @@ func RunCases(ctx context.Context, rs *engine.Ruleset, opts Options) []CaseResul
 	shared := map[string]store.Store{}
 	defer func() {
 		for _, s := range shared {
-			closeTemp(s)
+			s.Close()
 		}
 	}()
 	for _, tc := range rs.Model().Testcases {
@@ -90,7 +89,7 @@ func RunCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase) Cas
 	if err != nil {
 		return failed(rs, tc, err)
 	}
-	defer closeTemp(s)
+	defer s.Close()
 	return runCase(ctx, rs, tc, s)
 }
 
@@ -184,8 +183,17 @@ func RunRuleset(t *testing.T, rs *engine.Ruleset) {
 	}
 }
 
-// tempStores remembers the folder of each temporary store, to remove it when the store closes.
-var tempStores sync.Map // store.Store → string
+// tempStore is a store in a temporary folder; Close also removes the folder.
+type tempStore struct {
+	*store.Bolt
+	dir string
+}
+
+func (s tempStore) Close() error {
+	err := s.Bolt.Close()
+	os.RemoveAll(s.dir)
+	return err
+}
 
 // openTemp opens a store in a new temporary folder.
 func openTemp() (store.Store, error) {
@@ -198,14 +206,5 @@ func openTemp() (store.Store, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	tempStores.Store(s, dir)
-	return s, nil
-}
-
-// closeTemp closes a store made by openTemp and removes its folder.
-func closeTemp(s store.Store) {
-	s.Close()
-	if dir, ok := tempStores.LoadAndDelete(s); ok {
-		os.RemoveAll(dir.(string))
-	}
+	return tempStore{Bolt: s, dir: dir}, nil
 }
