@@ -199,41 +199,26 @@ func annuityDurationFn(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 	}
 }
 
-func pvFn(h *builtins.Host) func(goja.FunctionCall) goja.Value {
-	const fn = "Finance.pv"
-	return func(call goja.FunctionCall) goja.Value {
-		r := rateArg(h, call, 0, fn, "rate")
-		n := positiveArg(h, call, 1, fn, "nper")
-		p := h.Finite(call, 2, fn, "pmt")
-		f := h.OptFinite(call, 3, fn, "fv", 0)
-		t := typeArg(h, call, 4, fn)
-		return result(h, fn, pv(r, n, p, f, t), "")
+// tvmFn makes pv, fv and pmt: they take (rate, nper, x, y = 0, type = 0) and differ only in what
+// x and y are and in the formula.
+func tvmFn(fn, x, y string, f func(rate, nper, x, y float64, typ int) float64) func(h *builtins.Host) func(goja.FunctionCall) goja.Value {
+	return func(h *builtins.Host) func(goja.FunctionCall) goja.Value {
+		return func(call goja.FunctionCall) goja.Value {
+			r := rateArg(h, call, 0, fn, "rate")
+			n := positiveArg(h, call, 1, fn, "nper")
+			a := h.Finite(call, 2, fn, x)
+			b := h.OptFinite(call, 3, fn, y, 0)
+			t := typeArg(h, call, 4, fn)
+			return result(h, fn, f(r, n, a, b, t), "")
+		}
 	}
 }
 
-func fvFn(h *builtins.Host) func(goja.FunctionCall) goja.Value {
-	const fn = "Finance.fv"
-	return func(call goja.FunctionCall) goja.Value {
-		r := rateArg(h, call, 0, fn, "rate")
-		n := positiveArg(h, call, 1, fn, "nper")
-		p := h.Finite(call, 2, fn, "pmt")
-		v := h.OptFinite(call, 3, fn, "pv", 0)
-		t := typeArg(h, call, 4, fn)
-		return result(h, fn, fv(r, n, p, v, t), "")
-	}
-}
-
-func pmtFn(h *builtins.Host) func(goja.FunctionCall) goja.Value {
-	const fn = "Finance.pmt"
-	return func(call goja.FunctionCall) goja.Value {
-		r := rateArg(h, call, 0, fn, "rate")
-		n := positiveArg(h, call, 1, fn, "nper")
-		v := h.Finite(call, 2, fn, "pv")
-		f := h.OptFinite(call, 3, fn, "fv", 0)
-		t := typeArg(h, call, 4, fn)
-		return result(h, fn, pmt(r, n, v, f, t), "")
-	}
-}
+var (
+	pvFn  = tvmFn("Finance.pv", "pmt", "fv", pv)
+	fvFn  = tvmFn("Finance.fv", "pmt", "pv", fv)
+	pmtFn = tvmFn("Finance.pmt", "pv", "fv", pmt)
+)
 
 func nperFn(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 	const fn = "Finance.nper"
