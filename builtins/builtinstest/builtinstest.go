@@ -93,16 +93,30 @@ func CheckModule(t *testing.T, vm *goja.Runtime, m builtins.Described, fns []bui
 	}
 }
 
+// Run evaluates src in vm, failing the test if it throws: the fuzz generators build odd values with it.
+func Run(t testing.TB, vm *goja.Runtime, src string) goja.Value {
+	t.Helper()
+	v, err := vm.RunString(src)
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	return v
+}
+
+// Date makes a JS Date of Unix milliseconds (NaN: an invalid Date).
+func Date(t testing.TB, vm *goja.Runtime, ms float64) goja.Value {
+	t.Helper()
+	d, err := vm.New(vm.Get("Date"), vm.ToValue(ms))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // FuzzValue builds an arbitrary JS value from fuzz input: kind picks the shape, num and str
 // fill it in.
 func FuzzValue(t testing.TB, vm *goja.Runtime, kind uint8, num float64, str string) goja.Value {
-	run := func(src string) goja.Value {
-		v, err := vm.RunString(src)
-		if err != nil {
-			t.Fatalf("%s: %v", src, err)
-		}
-		return v
-	}
+	run := func(src string) goja.Value { return Run(t, vm, src) }
 	switch kind % 24 {
 	case 0:
 		return goja.Undefined()

@@ -8,25 +8,14 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 // fuzzValue builds an arbitrary JS value from fuzz input: kind picks the shape, num and str fill
 // it in. Keys and specs with one field varied are frequent, since that is what the functions take.
 func fuzzValue(t *testing.T, vm *goja.Runtime, kind uint8, num float64, str string) goja.Value {
-	run := func(src string) goja.Value {
-		v, err := vm.RunString(src)
-		if err != nil {
-			t.Fatalf("%s: %v", src, err)
-		}
-		return v
-	}
-	date := func(ms float64) goja.Value {
-		d, err := vm.New(vm.Get("Date"), vm.ToValue(ms))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
+	run := func(src string) goja.Value { return builtinstest.Run(t, vm, src) }
+	date := func(ms float64) goja.Value { return builtinstest.Date(t, vm, ms) }
 	with := func(k string, v any) goja.Value {
 		o := run(`spec()`).(*goja.Object)
 		_ = o.Set(k, v)

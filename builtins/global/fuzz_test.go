@@ -10,18 +10,13 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 // fuzzValue builds an arbitrary JS value from fuzz input: kind picks the shape, num and str
 // fill it in.
 func fuzzValue(t *testing.T, vm *goja.Runtime, kind uint8, num float64, str string) goja.Value {
-	run := func(src string) goja.Value {
-		v, err := vm.RunString(src)
-		if err != nil {
-			t.Fatalf("%s: %v", src, err)
-		}
-		return v
-	}
+	run := func(src string) goja.Value { return builtinstest.Run(t, vm, src) }
 	switch kind % 20 {
 	case 0:
 		return goja.Undefined()
