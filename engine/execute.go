@@ -275,9 +275,6 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 // execute runs the ruleset once, with tx (or nil) as the execution's unit of work.
 func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOptions, tx store.Tx) (res *Result, err error) {
 	start := time.Now()
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, &EvalError{Ruleset: r.model.Name, Kind: "canceled", Message: err.Error(), err: err}
 	}
