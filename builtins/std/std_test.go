@@ -26,13 +26,11 @@ func TestInstallEverything(t *testing.T) {
 
 func TestModules(t *testing.T) {
 	seen := map[string]bool{}
-	var names []string
 	for _, m := range Modules() {
 		if seen[m.Name()] {
 			t.Errorf("module %s listed twice", m.Name())
 		}
 		seen[m.Name()] = true
-		names = append(names, m.Name())
 		if strings.TrimSpace(m.Typings()) == "" {
 			t.Errorf("module %s has no typings", m.Name())
 		}
