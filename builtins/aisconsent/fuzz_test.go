@@ -1,7 +1,6 @@
 package aisconsent
 
 import (
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -130,15 +129,7 @@ func FuzzAisConsentArgs(f *testing.F) {
 			}
 			return
 		}
-		var ex *goja.Exception
-		if !errors.As(err, &ex) {
-			t.Fatalf("%s: not a JS exception: %v", fn, err)
-		}
-		obj, ok := ex.Value().(*goja.Object)
-		if !ok {
-			t.Fatalf("%s threw a non-object %v", fn, ex.Value())
-		}
-		ename, msg := obj.Get("name").String(), obj.Get("message").String()
+		_, ename, msg := builtinstest.Thrown(t, fn, err)
 		switch {
 		case ename == "Error" && (msg == "trap" || msg == "called"):
 		case (ename == "TypeError" || ename == "RangeError") && strings.HasPrefix(msg, fn+": "):

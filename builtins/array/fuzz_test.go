@@ -1,7 +1,6 @@
 package array
 
 import (
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -91,15 +90,7 @@ func FuzzArrayMethods(f *testing.F) {
 			}
 			return
 		}
-		var ex *goja.Exception
-		if !errors.As(err, &ex) {
-			t.Fatalf("%s: not a JS exception: %v", fn, err)
-		}
-		obj, ok := ex.Value().(*goja.Object)
-		if !ok {
-			t.Fatalf("%s threw a non-object %v", fn, ex.Value())
-		}
-		errName, msg := obj.Get("name").String(), obj.Get("message").String()
+		_, errName, msg := builtinstest.Thrown(t, fn, err)
 		if msg == "called" || msg == "trap" {
 			return // thrown by the fuzz callback or Proxy: propagated unchanged
 		}

@@ -188,16 +188,7 @@ func CheckThrow(t testing.TB, fn string, res goja.Value, err error, allowed ...s
 		}
 		return
 	}
-	var ex *goja.Exception
-	if !errors.As(err, &ex) {
-		t.Fatalf("%s: not a JS exception: %v", fn, err)
-	}
-	obj, ok := ex.Value().(*goja.Object)
-	if !ok {
-		t.Fatalf("%s threw a non-object %v", fn, ex.Value())
-	}
-	name := obj.Get("name").String()
-	msg := obj.Get("message").String()
+	_, name, msg := Thrown(t, fn, err)
 	if strings.Contains(msg, "internal error") {
 		t.Fatalf("%s: Go panic: %s", fn, msg)
 	}
@@ -210,4 +201,19 @@ func CheckThrow(t testing.TB, fn string, res goja.Value, err error, allowed ...s
 	if !strings.HasPrefix(msg, fn+": ") {
 		t.Fatalf("%s: message does not name the function: %q", fn, msg)
 	}
+}
+
+// Thrown unpacks the error a call of fn returned: it must be a JS exception whose value is an
+// object (an Error), else the test fails. The fuzz tests classify what it returns.
+func Thrown(t testing.TB, fn string, err error) (obj *goja.Object, name, msg string) {
+	t.Helper()
+	var ex *goja.Exception
+	if !errors.As(err, &ex) {
+		t.Fatalf("%s: not a JS exception: %v", fn, err)
+	}
+	obj, ok := ex.Value().(*goja.Object)
+	if !ok {
+		t.Fatalf("%s threw a non-object %v", fn, ex.Value())
+	}
+	return obj, obj.Get("name").String(), obj.Get("message").String()
 }

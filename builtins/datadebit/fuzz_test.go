@@ -1,7 +1,6 @@
 package datadebit
 
 import (
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -127,15 +126,7 @@ func FuzzDataDebitArgs(f *testing.F) {
 			}
 			return
 		}
-		var ex *goja.Exception
-		if !errors.As(err, &ex) {
-			t.Fatalf("%s: not a JS exception: %v", fn, err)
-		}
-		obj, ok := ex.Value().(*goja.Object)
-		if !ok {
-			t.Fatalf("%s threw a non-object %v", fn, ex.Value())
-		}
-		ename, msg := obj.Get("name").String(), obj.Get("message").String()
+		obj, ename, msg := builtinstest.Thrown(t, fn, err)
 		typ := obj.Get("error")
 		switch {
 		case ename == "Error" && (msg == "trap" || msg == "called"):

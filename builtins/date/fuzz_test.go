@@ -1,7 +1,6 @@
 package date
 
 import (
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -82,15 +81,7 @@ func FuzzDateMethods(f *testing.F) {
 			}
 			return
 		}
-		var ex *goja.Exception
-		if !errors.As(err, &ex) {
-			t.Fatalf("%s: not a JS exception: %v", fn, err)
-		}
-		obj, ok := ex.Value().(*goja.Object)
-		if !ok {
-			t.Fatalf("%s threw a non-object %v", fn, ex.Value())
-		}
-		name, msg := obj.Get("name").String(), obj.Get("message").String()
+		_, name, msg := builtinstest.Thrown(t, fn, err)
 		if name != "TypeError" && name != "RangeError" || !strings.HasPrefix(msg, fn+": ") {
 			t.Fatalf("%s threw %s: %s", fn, name, msg)
 		}

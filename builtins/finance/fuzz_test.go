@@ -1,7 +1,6 @@
 package finance
 
 import (
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -123,16 +122,7 @@ func FuzzFinanceArgs(f *testing.F) {
 			}
 			return
 		}
-		var ex *goja.Exception
-		if !errors.As(err, &ex) {
-			t.Fatalf("%s: not a JS exception: %v", fn, err)
-		}
-		obj, ok := ex.Value().(*goja.Object)
-		if !ok {
-			t.Fatalf("%s threw a non-object %v", fn, ex.Value())
-		}
-		ename := obj.Get("name").String()
-		msg := obj.Get("message").String()
+		_, ename, msg := builtinstest.Thrown(t, fn, err)
 		if ename != "TypeError" && ename != "RangeError" {
 			t.Fatalf("%s threw %s: %s", fn, ename, msg)
 		}

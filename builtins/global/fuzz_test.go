@@ -1,7 +1,6 @@
 package global
 
 import (
-	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -125,16 +124,7 @@ func FuzzGlobalArgs(f *testing.F) {
 			}
 			return
 		}
-		var ex *goja.Exception
-		if !errors.As(err, &ex) {
-			t.Fatalf("%s: not a JS exception: %v", fn, err)
-		}
-		obj, ok := ex.Value().(*goja.Object)
-		if !ok {
-			t.Fatalf("%s threw a non-object %v", fn, ex.Value())
-		}
-		name := obj.Get("name").String()
-		msg := obj.Get("message").String()
+		_, name, msg := builtinstest.Thrown(t, fn, err)
 		if name != "TypeError" && name != "RangeError" {
 			t.Fatalf("%s threw %s: %s", fn, name, msg)
 		}
