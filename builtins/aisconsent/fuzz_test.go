@@ -108,10 +108,7 @@ func FuzzAisConsentArgs(f *testing.F) {
 		fn := "AisConsent." + name
 		all := []goja.Value{fuzzValue(t, vm, k1, n, str), fuzzValue(t, vm, k2, n, str), fuzzValue(t, vm, k3, -n, str), fuzzValue(t, vm, k1^k3, n, str)}
 		args := all[:int(argc)%(len(all)+1)]
-		call, ok := goja.AssertFunction(vm.Get("AisConsent").ToObject(vm).Get(name))
-		if !ok {
-			t.Fatalf("%s is not a function", fn)
-		}
+		call := builtinstest.Func(t, vm, fn)
 		res, err := call(goja.Undefined(), args...)
 		if err == nil {
 			switch v := res.Export().(type) {

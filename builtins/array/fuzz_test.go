@@ -82,7 +82,7 @@ func FuzzArrayMethods(f *testing.F) {
 		fn := "Array.prototype." + name
 		recv := fuzzValue(t, vm, recvKind, n1, s1)
 		args := []goja.Value{fuzzValue(t, vm, k1, n1, s1), fuzzValue(t, vm, k2, n2, s2)}[:argc%3]
-		call, _ := goja.AssertFunction(vm.Get("Array").ToObject(vm).Get("prototype").ToObject(vm).Get(name))
+		call := builtinstest.Func(t, vm, "Array.prototype."+name)
 		res, err := call(recv, args...)
 		if err == nil {
 			if res == nil {

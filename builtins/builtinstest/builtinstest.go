@@ -217,3 +217,21 @@ func Thrown(t testing.TB, fn string, err error) (obj *goja.Object, name, msg str
 	}
 	return obj, obj.Get("name").String(), obj.Get("message").String()
 }
+
+// Func looks up the function at a dotted path from the global object ("Finance.pv",
+// "Array.prototype.sum", "NUM"), failing the test if it is not a function.
+func Func(t testing.TB, vm *goja.Runtime, path string) goja.Callable {
+	t.Helper()
+	v := goja.Value(vm.GlobalObject())
+	for _, key := range strings.Split(path, ".") {
+		if goja.IsUndefined(v) || goja.IsNull(v) {
+			break
+		}
+		v = v.ToObject(vm).Get(key)
+	}
+	call, ok := goja.AssertFunction(v)
+	if !ok {
+		t.Fatalf("%s is not a function", path)
+	}
+	return call
+}

@@ -35,7 +35,7 @@ func FuzzCompressionArgs(f *testing.F) {
 			return builtinstest.FuzzValue(t, vm, k, n, s)
 		}
 		args := []goja.Value{arg(k1, n1, s1), arg(k2, n2, s2)}[:argc%3]
-		call, _ := goja.AssertFunction(vm.Get(namespace).ToObject(vm).Get(name))
+		call := builtinstest.Func(t, vm, namespace+"."+name)
 		res, err := call(goja.Undefined(), args...)
 		builtinstest.CheckThrow(t, namespace+"."+name, res, err)
 	})

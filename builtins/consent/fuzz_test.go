@@ -121,10 +121,7 @@ func FuzzConsentArgs(f *testing.F) {
 			all[0] = v.run(`cs[` + string(rune('0'+int(k1)%5)) + `]._id`)
 		}
 		args := all[:int(argc)%(len(all)+1)]
-		call, ok := goja.AssertFunction(v.vm.Get("Consent").ToObject(v.vm).Get(name))
-		if !ok {
-			t.Fatalf("%s is not a function", fn)
-		}
+		call := builtinstest.Func(t, v.vm, fn)
 		res, err := call(goja.Undefined(), args...)
 		if err == nil {
 			if res == nil {

@@ -30,7 +30,7 @@ func FuzzCryptoArgs(f *testing.F) {
 			args[2] = obj
 		}
 		args = args[:argc%5]
-		call, _ := goja.AssertFunction(vm.Get(namespace).ToObject(vm).Get(name))
+		call := builtinstest.Func(t, vm, namespace+"."+name)
 		res, err := call(goja.Undefined(), args...)
 		builtinstest.CheckThrow(t, namespace+"."+name, res, err)
 	})

@@ -115,10 +115,7 @@ func FuzzDataDebitArgs(f *testing.F) {
 		fn := "DataDebit." + name
 		all := []goja.Value{fuzzValue(t, e.vm, k1, n, str), fuzzValue(t, e.vm, k2, n, str), fuzzValue(t, e.vm, k1^k2, -n, str)}
 		args := all[:int(argc)%(len(all)+1)]
-		call, ok := goja.AssertFunction(e.vm.Get("DataDebit").ToObject(e.vm).Get(name))
-		if !ok {
-			t.Fatalf("%s is not a function", fn)
-		}
+		call := builtinstest.Func(t, e.vm, fn)
 		res, err := call(goja.Undefined(), args...)
 		if err == nil {
 			if res == nil {

@@ -61,17 +61,13 @@ func FuzzDateMethods(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, m, recvKind uint8, n1 float64, s1 string, k1 uint8, n2 float64, s2 string, k2 uint8, n3 float64, argc uint8) {
 		vm := newVM(t, ams())
-		var fn string
-		var callable goja.Callable
 		all := append(append(statics[:0:0], statics...), methods...)
 		e := all[int(m)%len(all)]
+		fn := "Date.prototype." + e.Name
 		if int(m)%len(all) < len(statics) {
 			fn = "Date." + e.Name
-			callable, _ = goja.AssertFunction(vm.Get("Date").ToObject(vm).Get(e.Name))
-		} else {
-			fn = "Date.prototype." + e.Name
-			callable, _ = goja.AssertFunction(vm.Get("Date").ToObject(vm).Get("prototype").ToObject(vm).Get(e.Name))
 		}
+		callable := builtinstest.Func(t, vm, fn)
 		recv := fuzzValue(t, vm, recvKind, n1, s1)
 		args := []goja.Value{fuzzValue(t, vm, k1, n2, s2), fuzzValue(t, vm, k2, n3, s1), vm.ToValue(n3)}[:argc%4]
 		res, err := callable(recv, args...)

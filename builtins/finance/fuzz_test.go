@@ -108,10 +108,7 @@ func FuzzFinanceArgs(f *testing.F) {
 			fuzzValue(t, vm, k1^k2, n2, s), fuzzValue(t, vm, k3^k4, n1, s),
 		}
 		args := all[:int(argc)%(len(all)+1)]
-		call, ok := goja.AssertFunction(vm.Get("Finance").ToObject(vm).Get(name))
-		if !ok {
-			t.Fatalf("%s is not a function", fn)
-		}
+		call := builtinstest.Func(t, vm, fn)
 		res, err := call(goja.Undefined(), args...)
 		if err == nil {
 			if res == nil {

@@ -111,7 +111,7 @@ func FuzzGlobalArgs(f *testing.F) {
 		vm, _ := newVM(t, &builtins.Exec{Now: clock, Location: amsterdam, Culture: culture})
 		fn := functions[int(fnIdx)%len(functions)].Name
 		args := []goja.Value{fuzzValue(t, vm, k1, n1, s1), fuzzValue(t, vm, k2, n2, s2)}[:argc%3]
-		call, _ := goja.AssertFunction(vm.Get(fn))
+		call := builtinstest.Func(t, vm, fn)
 		res, err := call(goja.Undefined(), args...)
 		if err == nil {
 			if res == nil {

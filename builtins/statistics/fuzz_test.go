@@ -27,7 +27,7 @@ func FuzzStatisticsArgs(f *testing.F) {
 		vm, _ := newVM(t, &builtins.Exec{Now: clock})
 		fn := namespace + "." + functions[int(fnIdx)%len(functions)].Name
 		args := []goja.Value{builtinstest.FuzzValue(t, vm, k1, n1, s1), builtinstest.FuzzValue(t, vm, k2, n2, s2)}[:argc%3]
-		call, _ := goja.AssertFunction(vm.Get(namespace).ToObject(vm).Get(functions[int(fnIdx)%len(functions)].Name))
+		call := builtinstest.Func(t, vm, fn)
 		res, err := call(goja.Undefined(), args...)
 		builtinstest.CheckThrow(t, fn, res, err)
 	})

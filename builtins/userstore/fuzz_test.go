@@ -110,10 +110,7 @@ func FuzzUserStoreArgs(f *testing.F) {
 		fn := "UserStore." + name
 		all := []goja.Value{fuzzValue(t, vm, k1, n, str), fuzzValue(t, vm, k2, n, str), fuzzValue(t, vm, k1^k2, -n, str)}
 		args := all[:int(argc)%(len(all)+1)]
-		call, ok := goja.AssertFunction(vm.Get("UserStore").ToObject(vm).Get(name))
-		if !ok {
-			t.Fatalf("%s is not a function", fn)
-		}
+		call := builtinstest.Func(t, vm, fn)
 		res, err := call(goja.Undefined(), args...)
 		if err == nil {
 			if res == nil {
