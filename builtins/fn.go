@@ -145,3 +145,33 @@ func ReferenceOf(qualifier string, fns []Fn, consts []Const) []Entry {
 	}
 	return out
 }
+
+// Namespace is a module that is one global object of functions and constants (Finance, Crypto,
+// ...): it installs, types and documents itself from its tables, so such a module is its tables
+// and a doc line.
+type Namespace struct {
+	Global   string  // the global's name, e.g. "Finance"
+	Doc      string  // the namespace's doc comment in the typings
+	Preamble string  // TypeScript declared before the namespace (types its signatures use)
+	Fns      []Fn    // functions
+	Consts   []Const // constants
+}
+
+var _ Described = Namespace{}
+
+// Name is the global's name.
+func (n Namespace) Name() string { return n.Global }
+
+// Install defines the global object on h.VM.
+func (n Namespace) Install(h *Host) error {
+	_, err := InstallNamespace(h, n.Global, n.Fns, n.Consts)
+	return err
+}
+
+// Typings declares the namespace (after the preamble).
+func (n Namespace) Typings() string {
+	return n.Preamble + NamespaceTypings(n.Global, n.Doc, n.Fns, n.Consts)
+}
+
+// Reference lists the functions and constants by their qualified name.
+func (n Namespace) Reference() []Entry { return ReferenceOf(n.Global, n.Fns, n.Consts) }

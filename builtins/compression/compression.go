@@ -28,29 +28,14 @@ import (
 	"github.com/kubusdev/kubus/builtins"
 )
 
-// Module installs the Compression namespace.
-type Module struct{}
-
-var _ builtins.Described = Module{}
-
 const namespace = "Compression"
 
-// Name is "Compression".
-func (Module) Name() string { return namespace }
-
-// Install defines the Compression namespace on h.VM.
-func (Module) Install(h *builtins.Host) error {
-	_, err := builtins.InstallNamespace(h, namespace, functions, nil)
-	return err
+// Module installs the Compression namespace.
+var Module = builtins.Namespace{
+	Global: namespace,
+	Doc:    "gzip and zlib compression of text; compressed data is a base64 string (module \"Compression\"). Decompressing more than 16 MiB throws a RangeError.",
+	Fns:    functions,
 }
-
-// Typings declares the Compression namespace.
-func (Module) Typings() string {
-	return builtins.NamespaceTypings(namespace, "gzip and zlib compression of text; compressed data is a base64 string (module \"Compression\"). Decompressing more than 16 MiB throws a RangeError.", functions, nil)
-}
-
-// Reference lists the Compression functions.
-func (Module) Reference() []builtins.Entry { return builtins.ReferenceOf(namespace, functions, nil) }
 
 // MaxDecompressed bounds the output of gunzip and inflate (16 MiB).
 const MaxDecompressed = 16 << 20

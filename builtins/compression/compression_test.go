@@ -23,14 +23,14 @@ func newVM(t testing.TB) *goja.Runtime {
 	t.Helper()
 	vm := goja.New()
 	h := builtins.NewHost(vm)
-	if err := (Module{}).Install(h); err != nil {
+	if err := Module.Install(h); err != nil {
 		t.Fatal(err)
 	}
 	h.SetExec(&builtins.Exec{Now: clock})
 	return vm
 }
 
-func TestModule(t *testing.T) { builtinstest.CheckModule(t, newVM(t), Module{}, functions) }
+func TestModule(t *testing.T) { builtinstest.CheckModule(t, newVM(t), Module, functions) }
 
 const sample = "héllo wörld 😀 — " // multi-byte UTF-8
 

@@ -28,31 +28,16 @@ import (
 	"github.com/kubusdev/kubus/builtins"
 )
 
-// Module installs the Crypto namespace.
-type Module struct{}
-
-var _ builtins.Described = Module{}
-
 const namespace = "Crypto"
 
-// Name is "Crypto".
-func (Module) Name() string { return namespace }
-
-// Install defines the Crypto namespace on h.VM.
-func (Module) Install(h *builtins.Host) error {
-	_, err := builtins.InstallNamespace(h, namespace, functions, nil)
-	return err
+// Module installs the Crypto namespace; its typings declare the CryptoBytes type the signatures use.
+var Module = builtins.Namespace{
+	Global: namespace,
+	Doc:    "Hashes, HMACs, random values and base64 (module \"Crypto\"). Strings are hashed as UTF-8; pass binary data as {hex} or {base64}.",
+	Preamble: "/** A string (its UTF-8 bytes) or binary data given as {hex: \"…\"} or {base64: \"…\"}. */\n" +
+		"type CryptoBytes = string | { hex: string } | { base64: string };\n",
+	Fns: functions,
 }
-
-// Typings declares the Crypto namespace and its Bytes type.
-func (Module) Typings() string {
-	return "/** A string (its UTF-8 bytes) or binary data given as {hex: \"…\"} or {base64: \"…\"}. */\n" +
-		"type CryptoBytes = string | { hex: string } | { base64: string };\n" +
-		builtins.NamespaceTypings(namespace, "Hashes, HMACs, random values and base64 (module \"Crypto\"). Strings are hashed as UTF-8; pass binary data as {hex} or {base64}.", functions, nil)
-}
-
-// Reference lists the Crypto functions.
-func (Module) Reference() []builtins.Entry { return builtins.ReferenceOf(namespace, functions, nil) }
 
 // MaxRandomBytes bounds Crypto.randomBytes.
 const MaxRandomBytes = 1 << 20

@@ -19,7 +19,7 @@ func newVM(t testing.TB) *goja.Runtime {
 	t.Helper()
 	vm := goja.New()
 	h := builtins.NewHost(vm)
-	if err := (Module{}).Install(h); err != nil {
+	if err := Module.Install(h); err != nil {
 		t.Fatal(err)
 	}
 	h.SetExec(&builtins.Exec{Now: clock})
@@ -27,8 +27,8 @@ func newVM(t testing.TB) *goja.Runtime {
 }
 
 func TestModule(t *testing.T) {
-	builtinstest.CheckModule(t, newVM(t), Module{}, functions)
-	if !strings.Contains(Module{}.Typings(), "type CryptoBytes = string | { hex: string } | { base64: string };") {
+	builtinstest.CheckModule(t, newVM(t), Module, functions)
+	if !strings.Contains(Module.Typings(), "type CryptoBytes = string | { hex: string } | { base64: string };") {
 		t.Error("typings lack CryptoBytes")
 	}
 }

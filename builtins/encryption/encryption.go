@@ -33,25 +33,17 @@ import (
 	"github.com/kubusdev/kubus/builtins"
 )
 
-// Module installs the Encryption namespace.
-type Module struct{}
-
-var _ builtins.Described = Module{}
-
 const namespace = "Encryption"
 
-// Name is "Encryption".
-func (Module) Name() string { return namespace }
+// Module installs the Encryption namespace.
+var Module = module{builtins.Namespace{Global: namespace, Fns: functions}}
 
-// Install defines the Encryption namespace on h.VM.
-func (Module) Install(h *builtins.Host) error {
-	_, err := builtins.InstallNamespace(h, namespace, functions, nil)
-	return err
-}
+// module is a namespace whose typings mark every member @deprecated.
+type module struct{ builtins.Namespace }
 
 // Typings declares the Encryption namespace, every member marked @deprecated so that editors
 // strike it through.
-func (Module) Typings() string {
+func (module) Typings() string {
 	var b strings.Builder
 	b.WriteString("/**\n * AES-256-GCM encryption of text (module \"Encryption\"), kept for compatibility.\n" +
 		" * @deprecated Kept for compatibility with existing rulesets; new rulesets should not store secrets they must decrypt.\n */\n")
@@ -62,9 +54,6 @@ func (Module) Typings() string {
 	b.WriteString("}\n")
 	return b.String()
 }
-
-// Reference lists the Encryption functions.
-func (Module) Reference() []builtins.Entry { return builtins.ReferenceOf(namespace, functions, nil) }
 
 // Ciphertext versions (the first byte).
 const (

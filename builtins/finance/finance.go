@@ -13,26 +13,7 @@ import (
 )
 
 // Module installs the Finance namespace.
-type Module struct{}
-
-var _ builtins.Described = Module{}
-
-// Name is "Finance".
-func (Module) Name() string { return "Finance" }
-
-// Install defines the global Finance namespace.
-func (Module) Install(h *builtins.Host) error {
-	_, err := builtins.InstallNamespace(h, "Finance", functions, nil)
-	return err
-}
-
-// Typings declares the Finance namespace.
-func (Module) Typings() string {
-	return builtins.NamespaceTypings("Finance", namespaceDoc, functions, nil)
-}
-
-// Reference lists the Finance functions.
-func (Module) Reference() []builtins.Entry { return builtins.ReferenceOf("Finance", functions, nil) }
+var Module = builtins.Namespace{Global: "Finance", Doc: namespaceDoc, Fns: functions}
 
 const namespaceDoc = "Financial functions. Rates are decimals per period (0.06 = 6%); as in Excel, money paid out is negative and money received positive; type 0 = payments at the end of each period (default), 1 = at the beginning."
 

@@ -27,7 +27,7 @@ func newVM(t testing.TB) *goja.Runtime {
 	t.Helper()
 	vm := goja.New()
 	h := builtins.NewHost(vm)
-	if err := (Module{}).Install(h); err != nil {
+	if err := Module.Install(h); err != nil {
 		t.Fatal(err)
 	}
 	h.SetExec(&builtins.Exec{Now: clock, Location: amsterdam})
@@ -602,7 +602,7 @@ func jsNum(f float64) string {
 // TestModule: the module is Described, every function has a signature, a doc line and an example,
 // and every example evaluates to exactly the value it shows.
 func TestModule(t *testing.T) {
-	var m builtins.Described = Module{}
+	var m builtins.Described = Module
 	if m.Name() != "Finance" {
 		t.Errorf("Name = %q", m.Name())
 	}

@@ -20,30 +20,15 @@ import (
 	"github.com/kubusdev/kubus/builtins"
 )
 
-// Module installs the Statistics namespace.
-type Module struct{}
-
-var _ builtins.Described = Module{}
-
 // namespace is the global the module defines.
 const namespace = "Statistics"
 
-// Name is "Statistics".
-func (Module) Name() string { return namespace }
-
-// Install defines the Statistics namespace on h.VM.
-func (Module) Install(h *builtins.Host) error {
-	_, err := builtins.InstallNamespace(h, namespace, functions, nil)
-	return err
+// Module installs the Statistics namespace.
+var Module = builtins.Namespace{
+	Global: namespace,
+	Doc:    "Statistics over arrays of finite numbers (module \"Statistics\"); Excel-compatible where Excel has the function.",
+	Fns:    functions,
 }
-
-// Typings declares the Statistics namespace.
-func (Module) Typings() string {
-	return builtins.NamespaceTypings(namespace, "Statistics over arrays of finite numbers (module \"Statistics\"); Excel-compatible where Excel has the function.", functions, nil)
-}
-
-// Reference lists the Statistics functions.
-func (Module) Reference() []builtins.Entry { return builtins.ReferenceOf(namespace, functions, nil) }
 
 // MaxValues bounds how many elements a values array may have.
 const MaxValues = 10_000_000

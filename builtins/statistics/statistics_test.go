@@ -20,7 +20,7 @@ func newVM(t testing.TB, exec *builtins.Exec) (*goja.Runtime, *builtins.Host) {
 	t.Helper()
 	vm := goja.New()
 	h := builtins.NewHost(vm)
-	if err := (Module{}).Install(h); err != nil {
+	if err := Module.Install(h); err != nil {
 		t.Fatal(err)
 	}
 	h.SetExec(exec)
@@ -338,7 +338,7 @@ func TestNormalRandomDistribution(t *testing.T) {
 }
 
 func TestModule(t *testing.T) {
-	m := Module{}
+	m := Module
 	if m.Name() != "Statistics" {
 		t.Errorf("Name = %q", m.Name())
 	}
