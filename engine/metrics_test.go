@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/store"
+	"github.com/kubusdev/kubus/store/storetest"
 )
 
 const alertsRuleset = `name: alerting
@@ -73,7 +74,7 @@ func aggregate(t *testing.T, s store.Store, tags ...string) map[string]int {
 }
 
 func TestMetricsRecordAndOverwrite(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	rs := load(t, engine.New(), alertsRuleset, nil)
 
 	res := metricsRun(t, rs, s, map[string]any{"X": 500, "Raise": 2}, "a", "b")
@@ -115,7 +116,7 @@ func TestMetricsRecordAndOverwrite(t *testing.T) {
 }
 
 func TestAlertMetricsAggregatesByTagPrefix(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	rs := load(t, engine.New(), alertsRuleset, nil)
 	if _, err := engine.AlertMetrics(s, "alerting", nil); !errors.Is(err, engine.ErrNoMetrics) {
 		t.Fatalf("empty store: err = %v, want ErrNoMetrics", err)
@@ -183,7 +184,7 @@ func TestMetricsKeysAreDistinct(t *testing.T) {
 }
 
 func TestInvalidTagsFailBeforeAnythingRuns(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	rs := load(t, engine.New(), alertsRuleset, nil)
 	cases := map[string][]string{
 		"too many":      {"1", "2", "3", "4", "5", "6"},
@@ -223,7 +224,7 @@ func TestInvalidTagsFailBeforeAnythingRuns(t *testing.T) {
 }
 
 func TestMetricsOnlyForCommittedExecutions(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	rs := load(t, engine.New(), alertsRuleset, nil)
 	path := s.Path()
 	before, err := os.ReadFile(path)

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,17 +10,8 @@ import (
 
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/store"
+	"github.com/kubusdev/kubus/store/storetest"
 )
-
-func openStore(t *testing.T) *store.Bolt {
-	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "kubus.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 const peopleRuleset = `name: people
 inputs:
@@ -65,7 +55,7 @@ func run(t *testing.T, rs *engine.Ruleset, s store.Store, input map[string]any) 
 }
 
 func TestPersistedEntities(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	rs := load(t, engine.New(engine.WithLimits(engine.Limits{Timeout: 200 * time.Millisecond})), peopleRuleset, nil)
 	must := func(input map[string]any) any {
 		t.Helper()
@@ -123,7 +113,7 @@ func TestPersistedEntities(t *testing.T) {
 
 // Many goroutines read-modify-write one record: optimistic concurrency and retries lose no update.
 func TestConcurrentExecutionsLoseNoUpdate(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	rs := load(t, engine.New(), peopleRuleset, nil)
 	if _, err := run(t, rs, s, map[string]any{"Action": "add", "Name": "Counter"}); err != nil {
 		t.Fatal(err)
@@ -157,7 +147,7 @@ func TestConcurrentExecutionsLoseNoUpdate(t *testing.T) {
 // A record saved by an older ruleset version loads in a newer one: added properties take their
 // default, removed ones are kept and saved again.
 func TestEntitiesAcrossRulesetVersions(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	v1 := load(t, engine.New(), `name: evolve
 version: 1.0.0
 entities:

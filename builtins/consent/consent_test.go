@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubusdev/kubus/builtins/audit"
 	"github.com/kubusdev/kubus/store"
+	"github.com/kubusdev/kubus/store/storetest"
 )
 
 // TestTransitions tries every action of the contract's table from every state: the allowed ones
@@ -29,7 +30,7 @@ func TestTransitions(t *testing.T) {
 			tr := Transitions[action]
 			allowed := slices.Contains(tr.From, from)
 			t.Run(fmt.Sprintf("%s from %s", action, from), func(t *testing.T) {
-				s := openStore(t)
+				s := storetest.Open(t)
 				tx := s.Begin()
 				defer tx.Discard()
 				v := newVM(t, tx)
@@ -84,7 +85,7 @@ func TestTransitions(t *testing.T) {
 }
 
 func TestCreate(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	v := newVM(t, tx)
 	first := v.obj(`make("u1", {contextUri: "https://shop.example/orders/1", secondaryContextUri: "urn:x:2", document: {uri: PP, contentType: "text/html", revisionId: "v1", revisedAt: "2024-01-01"}})`)
@@ -154,7 +155,7 @@ func quoteJS(v any) string {
 // TestArgumentTypes: wrong argument types are TypeErrors naming the function, values that cannot
 // be read are RangeErrors.
 func TestArgumentTypes(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	defer tx.Discard()
 	v := newVM(t, tx)
@@ -210,7 +211,7 @@ func TestNoStore(t *testing.T) {
 }
 
 func TestGiveMatchingVsInstance(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	defer tx.Discard()
 	v := newVM(t, tx)
@@ -257,7 +258,7 @@ func TestGiveMatchingVsInstance(t *testing.T) {
 }
 
 func TestNeededConsolidate(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	defer tx.Discard()
 	v := newVM(t, tx)
@@ -282,7 +283,7 @@ func TestNeededConsolidate(t *testing.T) {
 }
 
 func TestRescindFirstVsAll(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	defer tx.Discard()
 	v := newVM(t, tx)
@@ -312,7 +313,7 @@ func TestRescindFirstVsAll(t *testing.T) {
 }
 
 func TestReviseStaleNeeded(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	defer tx.Discard()
 	v := newVM(t, tx)
@@ -376,7 +377,7 @@ func TestReviseStaleNeeded(t *testing.T) {
 }
 
 func TestMoveDocument(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	defer tx.Discard()
 	v := newVM(t, tx)
@@ -410,7 +411,7 @@ func TestMoveDocument(t *testing.T) {
 }
 
 func TestETag(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	defer tx.Discard()
 	v := newVM(t, tx)
@@ -451,7 +452,7 @@ func TestETag(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	defer tx.Discard()
 	v := newVM(t, tx)
@@ -522,7 +523,7 @@ func TestList(t *testing.T) {
 }
 
 func TestTypeNames(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	v := newVM(t, tx)
 	if got := v.json(`Consent.typeNames().map(t => t.name)`); got != `["productTermsAndConditions","termsAndConditions","privacyPolicy","electronicConsent"]` {
@@ -577,7 +578,7 @@ func TestTypeNames(t *testing.T) {
 // TestAudit: every change appends one event in the execution's Tx; committed events are never
 // rewritten by later executions.
 func TestAudit(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	steps := []struct {
 		src     string
 		actions []string // the events this step appends, in order
@@ -625,7 +626,7 @@ func TestAudit(t *testing.T) {
 
 // TestNothingKeptWithoutCommit: a discarded execution keeps neither consents nor events.
 func TestNothingKeptWithoutCommit(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	v := newVM(t, tx)
 	v.run(`inState("u1", "given")`)
@@ -642,7 +643,7 @@ func TestNothingKeptWithoutCommit(t *testing.T) {
 // TestConcurrentCreate: two executions creating the same consent at the same time: the second
 // to commit conflicts, and run again it finds the first's.
 func TestConcurrentCreate(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx1, tx2 := s.Begin(), s.Begin()
 	id1 := newVM(t, tx1).run(`make("u1")._id`).String()
 	newVM(t, tx2).run(`make("u1")._id`)
@@ -662,7 +663,7 @@ func TestConcurrentCreate(t *testing.T) {
 
 // TestConcurrentGive: a consent read and changed by two executions: the second conflicts.
 func TestConcurrentGive(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	id := newVM(t, tx).run(`make("u1")._id`).String()
 	if err := tx.Commit(); err != nil {
@@ -680,7 +681,7 @@ func TestConcurrentGive(t *testing.T) {
 }
 
 func TestErrorShape(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	defer tx.Discard()
 	v := newVM(t, tx)

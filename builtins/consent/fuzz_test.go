@@ -8,6 +8,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/kubusdev/kubus/builtins/builtinstest"
+	"github.com/kubusdev/kubus/store/storetest"
 )
 
 // contractTypes are the error types the functions may throw for a refusal.
@@ -108,7 +109,7 @@ func FuzzConsentArgs(f *testing.F) {
 	} {
 		f.Add(s.fn, s.k1, s.k2, s.n, s.s, s.argc)
 	}
-	s := openStore(f)
+	s := storetest.Open(f)
 	f.Fuzz(func(t *testing.T, fnIdx, k1, k2 uint8, n float64, str string, argc uint8) {
 		tx := s.Begin()
 		defer tx.Discard()

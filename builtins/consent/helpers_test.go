@@ -2,7 +2,6 @@ package consent
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,17 +14,6 @@ import (
 
 // clock is the execution clock of the tests' first execution.
 var clock = time.Date(2024, 6, 14, 22, 30, 0, 123_456_789, time.UTC)
-
-// openStore opens a fresh store in a temporary folder.
-func openStore(t testing.TB) store.Store {
-	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "kubus.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 // prelude defines helpers for the tests' JS.
 const prelude = `

@@ -2,7 +2,6 @@ package datadebit
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,22 +11,13 @@ import (
 	"github.com/kubusdev/kubus/builtins"
 	"github.com/kubusdev/kubus/builtins/audit"
 	"github.com/kubusdev/kubus/store"
+	"github.com/kubusdev/kubus/store/storetest"
 )
 
 const day = 24 * time.Hour
 
 // t0 is the start the tests' specs use; periods are 10 days.
 var t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func openStore(t testing.TB) store.Store {
-	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "kubus.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 // env is one runtime with the module, pointed at executions of ruleset "x" working in tx.
 type env struct {
@@ -130,7 +120,7 @@ func expectEvents(t testing.TB, tx store.Tx, key string, want ...string) {
 }
 
 func TestCreate(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	e := newEnv(t, tx, t0.Add(day))
 	e.run(`var d = DataDebit.create("dd-1", spec())`)
@@ -199,7 +189,7 @@ func TestCreate(t *testing.T) {
 }
 
 func TestDiscardedTxLeavesNothing(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	e := newEnv(t, tx, t0)
 	e.run(`DataDebit.create("dd-1", spec())`)
@@ -213,7 +203,7 @@ func TestDiscardedTxLeavesNothing(t *testing.T) {
 }
 
 func TestUpdateEnableFlow(t *testing.T) {
-	tx := openStore(t).Begin()
+	tx := storetest.Open(t).Begin()
 	e := newEnv(t, tx, t0.Add(day))
 	e.run(`DataDebit.create("dd-1", spec())`)
 	e.seq(`DataDebit.enable("dd-1").active`, true)
@@ -280,7 +270,7 @@ func TestDisable(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tx := openStore(t).Begin()
+			tx := storetest.Open(t).Begin()
 			e := newEnv(t, tx, t0)
 			e.run(`DataDebit.create("dd", spec()); DataDebit.enable("dd")`)
 			e.at(t0.Add(15 * day))
@@ -310,7 +300,7 @@ func TestDisable(t *testing.T) {
 }
 
 func TestDisableEdgeCases(t *testing.T) {
-	tx := openStore(t).Begin()
+	tx := storetest.Open(t).Begin()
 	e := newEnv(t, tx, t0.Add(12*day))
 
 	// At period end, then immediately: the immediate one ends it now.
@@ -349,7 +339,7 @@ func TestDisableEdgeCases(t *testing.T) {
 }
 
 func TestValues(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	for _, p := range []struct {
 		kind  store.Kind
@@ -401,7 +391,7 @@ func TestValues(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	tx := openStore(t).Begin()
+	tx := storetest.Open(t).Begin()
 	e := newEnv(t, tx, t0)
 	e.expect(map[string]any{`DataDebit.list().length`: int64(0)})
 	e.run(`DataDebit.create("b", spec()); DataDebit.enable("b")`)
@@ -422,7 +412,7 @@ func TestList(t *testing.T) {
 }
 
 func TestArgumentErrors(t *testing.T) {
-	e := newEnv(t, openStore(t).Begin(), t0)
+	e := newEnv(t, storetest.Open(t).Begin(), t0)
 	const c = "DataDebit.create: "
 	cases := map[string]any{
 		`DataDebit.create()`:                                                                                         "TypeError: " + c + "key is required (a string)",
@@ -481,7 +471,7 @@ func TestWithoutStoreOrExecution(t *testing.T) {
 }
 
 func TestMalformedStoredRecord(t *testing.T) {
-	tx := openStore(t).Begin()
+	tx := storetest.Open(t).Begin()
 	if _, err := tx.Put(Kind, &store.Record{ID: "bad", Props: map[string]any{"dataDebitKey": "bad", "permissions": "nope"}}, t0); err != nil {
 		t.Fatal(err)
 	}

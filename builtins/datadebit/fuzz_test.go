@@ -8,6 +8,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/kubusdev/kubus/builtins/builtinstest"
+	"github.com/kubusdev/kubus/store/storetest"
 )
 
 // fuzzValue builds an arbitrary JS value from fuzz input: kind picks the shape, num and str fill
@@ -104,7 +105,7 @@ func FuzzDataDebitArgs(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.fn, s.k1, s.k2, s.n, s.s, s.argc)
 	}
-	s := openStore(f)
+	s := storetest.Open(f)
 	f.Fuzz(func(t *testing.T, fnIdx, k1, k2 uint8, n float64, str string, argc uint8) {
 		tx := s.Begin()
 		defer tx.Discard()

@@ -2,7 +2,6 @@ package ockto
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,20 +13,11 @@ import (
 	"github.com/kubusdev/kubus/builtins/audit"
 	"github.com/kubusdev/kubus/builtins/ockto/ocktosim"
 	"github.com/kubusdev/kubus/store"
+	"github.com/kubusdev/kubus/store/storetest"
 )
 
 // clock is the execution clock in these tests.
 var clock = time.Date(2026, 3, 16, 10, 30, 0, 123_000_000, time.UTC)
-
-func openStore(t testing.TB) store.Store {
-	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "kubus.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 // simEnv is the environment of an execution pointed at a simulator.
 func simEnv(url string, extra ...string) map[string]string {
@@ -65,7 +55,7 @@ func eval(t testing.TB, vm *goja.Runtime, expr string) any {
 
 func TestModuleFlowRecorded(t *testing.T) {
 	sim, srv := newSim(t, nil, ocktosim.Options{})
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	vm := newVM(t, simEnv(srv.URL), tx)
 
@@ -135,7 +125,7 @@ func TestModuleWithoutStore(t *testing.T) {
 
 func TestModuleErrors(t *testing.T) {
 	_, srv := newSim(t, nil, ocktosim.Options{})
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	defer tx.Discard()
 	vm := newVM(t, simEnv(srv.URL, EnvTimeout, "200ms", EnvRetries, "0"), tx)

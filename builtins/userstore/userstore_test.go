@@ -2,7 +2,6 @@ package userstore
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/kubusdev/kubus/builtins"
 	"github.com/kubusdev/kubus/store"
+	"github.com/kubusdev/kubus/store/storetest"
 )
 
 var amsterdam = func() *time.Location {
@@ -23,17 +23,6 @@ var amsterdam = func() *time.Location {
 
 // clock is 2024-06-15 00:30 in Amsterdam: "2024-06-15" (midnight there) is already in the past.
 var clock = time.Date(2024, 6, 14, 22, 30, 0, 123_456_789, time.UTC)
-
-// openStore opens a fresh store in a temporary folder.
-func openStore(t testing.TB) store.Store {
-	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "kubus.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 // newVM installs the module on a fresh runtime pointed at an execution working in tx (nil: no store).
 func newVM(t testing.TB, tx store.Tx) (*goja.Runtime, *builtins.Host) {
@@ -94,7 +83,7 @@ func refused(t testing.TB, vm *goja.Runtime, expr string) string {
 }
 
 func TestInviteCommitThenVisible(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	vm, _ := newVM(t, tx)
 	id := invited(t, vm, `UserStore.invite(" Ann@Example.COM ", {roles: ["advisor", "admin", "advisor"], accessExpirationDate: "2030-12-31"})`)
@@ -172,7 +161,7 @@ func equalJSON(a, b any) bool {
 }
 
 func TestDiscardedTxLeavesNoUser(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	vm, _ := newVM(t, tx)
 	invited(t, vm, `UserStore.invite("ann@example.com")`)
@@ -187,7 +176,7 @@ func TestDiscardedTxLeavesNoUser(t *testing.T) {
 }
 
 func TestInviteDefaults(t *testing.T) {
-	vm, _ := newVM(t, openStore(t).Begin())
+	vm, _ := newVM(t, storetest.Open(t).Begin())
 	invited(t, vm, `UserStore.invite("ann@example.com")`)
 	invited(t, vm, `UserStore.invite("bob@example.com", {})`)
 	invited(t, vm, `UserStore.invite("cy@example.com", {roles: undefined, accessExpirationDate: null})`)
@@ -215,7 +204,7 @@ func TestInviteEmails(t *testing.T) {
 		long:                     long,
 		"ÿves@example.fr":        "ÿves@example.fr",
 	}
-	vm, _ := newVM(t, openStore(t).Begin())
+	vm, _ := newVM(t, storetest.Open(t).Begin())
 	for given, stored := range accepted {
 		invited(t, vm, `UserStore.invite(`+jsString(given)+`)`)
 		if got := eval(t, vm, `UserStore.getByEmail(`+jsString(given)+`).email`); got != stored {
@@ -254,7 +243,7 @@ func jsString(s string) string {
 }
 
 func TestInviteDuplicates(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	vm, _ := newVM(t, tx)
 	invited(t, vm, `UserStore.invite("ann@example.com")`)
@@ -286,7 +275,7 @@ func TestInviteDuplicates(t *testing.T) {
 // Two executions inviting the same new email at the same time: the second to commit conflicts
 // (the engine then runs it again, and it finds the user: success false).
 func TestConcurrentInvitesOfOneEmail(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx1, tx2 := s.Begin(), s.Begin()
 	vm1, _ := newVM(t, tx1)
 	vm2, _ := newVM(t, tx2)
@@ -309,7 +298,7 @@ func TestConcurrentInvitesOfOneEmail(t *testing.T) {
 }
 
 func TestInviteExpiration(t *testing.T) {
-	vm, _ := newVM(t, openStore(t).Begin())
+	vm, _ := newVM(t, storetest.Open(t).Begin())
 	n := 0
 	next := func() string {
 		n++
@@ -350,7 +339,7 @@ func TestInviteExpiration(t *testing.T) {
 }
 
 func TestInviteRoles(t *testing.T) {
-	vm, _ := newVM(t, openStore(t).Begin())
+	vm, _ := newVM(t, storetest.Open(t).Begin())
 	invited(t, vm, `UserStore.invite("a@example.com", {roles: Array.from({length: 100}, (_, i) => "r" + i)})`)
 	refusedRoles := map[string]string{
 		`[""]`:       "roles[0] is empty",
@@ -369,7 +358,7 @@ func TestInviteRoles(t *testing.T) {
 }
 
 func TestWrongArgumentTypes(t *testing.T) {
-	vm, _ := newVM(t, openStore(t).Begin())
+	vm, _ := newVM(t, storetest.Open(t).Begin())
 	cases := map[string]string{
 		`UserStore.invite()`:                                                                               "TypeError: UserStore.invite: email is required (a string)",
 		`UserStore.invite(42)`:                                                                             "TypeError: UserStore.invite: email must be a string, got 42",
@@ -420,7 +409,7 @@ func TestNoStore(t *testing.T) {
 }
 
 func TestStoreFailureWrapsTheError(t *testing.T) {
-	tx := openStore(t).Begin()
+	tx := storetest.Open(t).Begin()
 	tx.Discard()
 	vm, _ := newVM(t, tx)
 	for _, expr := range []string{`UserStore.invite("a@example.com")`, `UserStore.getByEmail("a@example.com")`} {
@@ -440,7 +429,7 @@ func TestStoreFailureWrapsTheError(t *testing.T) {
 
 // A record written by something else must not make getByEmail panic.
 func TestGetByEmailMalformedRecord(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	tx := s.Begin()
 	created := clock.Add(-time.Hour)
 	if _, err := tx.Put(Kind, &store.Record{ID: recordID("odd@example.com"), Props: map[string]any{

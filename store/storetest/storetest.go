@@ -1,0 +1,21 @@
+// Package storetest opens real bbolt stores for tests: a fresh file in the test's temp folder,
+// closed when the test ends.
+package storetest
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/kubusdev/kubus/store"
+)
+
+// Open opens an empty store in t's temp folder and closes it when the test ends.
+func Open(t testing.TB) *store.Bolt {
+	t.Helper()
+	s, err := store.Open(filepath.Join(t.TempDir(), "kubus.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
