@@ -37,6 +37,19 @@ type snippet struct {
 	edits   []edit // rewrites of rule references, to map columns back
 }
 
+// ruleName is how errors and raised alerts name the snippet's owner: a rule by its name, an alert
+// (its condition or message) as "alert NAME"; "" for functions and calculated properties, whose
+// caller is the one to name.
+func (sn *snippet) ruleName() string {
+	switch sn.kind {
+	case "rule":
+		return sn.name
+	case "alert", "message":
+		return "alert " + sn.name
+	}
+	return ""
+}
+
 // compiled is the generated program and what the engine needs to read its results.
 type compiled struct {
 	program  *goja.Program

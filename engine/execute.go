@@ -442,9 +442,10 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 		if ex, ok := arr.Get(indexKey(n + 1)).(*goja.Object); ok {
 			m := int(ex.Get("length").ToInteger())
 			for i := 0; i+2 < m; i += 3 {
-				rule := c.rules[ex.Get(indexKey(i)).ToInteger()]
+				idx := ex.Get(indexKey(i)).ToInteger()
+				rule := c.rules[idx]
 				v, _ := st.conv.output(ex.Get(indexKey(i+1)), rule.Type, 0)
-				reads := c.reads[ex.Get(indexKey(i)).ToInteger()]
+				reads := c.reads[idx]
 				if reads == nil {
 					reads = []string{}
 				}
@@ -469,11 +470,8 @@ func (r *Ruleset) ruleOnStack(st *vmState, stack []goja.StackFrame) string {
 			continue
 		}
 		if sn := findSnippet(st.c.snippets, f.Position().Line); sn != nil {
-			switch sn.kind {
-			case "rule":
-				return sn.name
-			case "alert", "message":
-				return "alert " + sn.name
+			if name := sn.ruleName(); name != "" {
+				return name
 			}
 		}
 	}
@@ -527,12 +525,7 @@ func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
 			e.At = at
 		}
 		if e.Rule == "" {
-			switch sn.kind {
-			case "rule":
-				e.Rule = sn.name
-			case "alert", "message":
-				e.Rule = "alert " + sn.name
-			}
+			e.Rule = sn.ruleName()
 		}
 		e.Stack = append(e.Stack, fmt.Sprintf("%s %s (%s)", sn.kind, sn.name, at))
 	}
