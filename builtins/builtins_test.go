@@ -11,6 +11,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 var amsterdam = func() *time.Location {
@@ -38,21 +39,11 @@ func def(t testing.TB, h *builtins.Host, name string, fn func(goja.FunctionCall)
 	}
 }
 
-// eval runs expr and returns its exported value, or "Name: message" when it throws.
-func eval(t testing.TB, vm *goja.Runtime, expr string) any {
-	t.Helper()
-	v, err := vm.RunString("(() => { try { return (" + expr + ") } catch (e) { return (e && e.name) + ': ' + (e && e.message) } })()")
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	return v.Export()
-}
-
 func check(t *testing.T, vm *goja.Runtime, cases [][2]any) {
 	t.Helper()
 	for _, c := range cases {
 		expr := c[0].(string)
-		got := eval(t, vm, expr)
+		got := builtinstest.Eval(t, vm, expr)
 		if fmt.Sprint(got) != fmt.Sprint(c[1]) {
 			t.Errorf("%s = %#v, want %#v", expr, got, c[1])
 		}
@@ -95,7 +86,7 @@ func TestGoPanicBecomesJSError(t *testing.T) {
 	if !errors.As(err, &ex) || !strings.Contains(ex.Error(), "panicString: internal error: boom") {
 		t.Fatalf("uncaught Go panic: err = %v", err)
 	}
-	if got := eval(t, vm, "1 + 1"); got != int64(2) {
+	if got := builtinstest.Eval(t, vm, "1 + 1"); got != int64(2) {
 		t.Fatalf("runtime unusable after a Go panic: %v", got)
 	}
 }
@@ -151,7 +142,7 @@ func TestInterruptIsNotCatchable(t *testing.T) {
 		t.Fatalf("err = %v (%T), want an InterruptedError", err, err)
 	}
 	vm.ClearInterrupt()
-	if got := eval(t, vm, "callIt(() => 7)"); got != int64(7) {
+	if got := builtinstest.Eval(t, vm, "callIt(() => 7)"); got != int64(7) {
 		t.Fatalf("after ClearInterrupt: %v", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 func TestPlain(t *testing.T) {
@@ -225,7 +226,7 @@ func TestPlainThrowingGetters(t *testing.T) {
 	if got := h.Plain(v); !reflect.DeepEqual(got, map[string]any{"bad": "[Thrown: outside]"}) {
 		t.Errorf("Host.Plain from Go: %#v", got)
 	}
-	if got := eval(t, vm, "[1, 2].map(x => x * 2).join()"); got != "2,4" {
+	if got := builtinstest.Eval(t, vm, "[1, 2].map(x => x * 2).join()"); got != "2,4" {
 		t.Errorf("runtime after Host.Plain from Go: %v", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 var amsterdam = func() *time.Location {
@@ -46,16 +47,6 @@ func newVM(t testing.TB, now time.Time) *goja.Runtime {
 		t.Fatal(err)
 	}
 	return vm
-}
-
-// eval runs expr and returns its exported value, or "Name: message" when it throws.
-func eval(t testing.TB, vm *goja.Runtime, expr string) any {
-	t.Helper()
-	v, err := vm.RunString("(() => { try { return (" + expr + ") } catch (e) { return (e && e.name) + ': ' + (e && e.message) } })()")
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	return v.Export()
 }
 
 func TestIsActiveBoundaries(t *testing.T) {
@@ -109,7 +100,7 @@ func TestIsActiveBoundaries(t *testing.T) {
 		{`AisConsent.isActive(consent, "soon")`, `RangeError: AisConsent.isActive: at must be a Date or a "YYYY-MM-DD" or RFC 3339 date string, got "soon"`},
 	}
 	for _, c := range cases {
-		if got := eval(t, vm, c.expr); got != c.want {
+		if got := builtinstest.Eval(t, vm, c.expr); got != c.want {
 			t.Errorf("%s = %#v, want %#v", c.expr, got, c.want)
 		}
 	}
@@ -164,7 +155,7 @@ func TestCanAccess(t *testing.T) {
 		{`AisConsent.canAccess(withFields({consentStatus: "REVOKED", consentedServices: 3}), "transactions", "X")`, "TypeError: AisConsent.canAccess: consent.consentedServices must be an array, got 3"},
 	}
 	for _, c := range cases {
-		if got := eval(t, vm, c.expr); got != c.want {
+		if got := builtinstest.Eval(t, vm, c.expr); got != c.want {
 			t.Errorf("%s = %#v, want %#v", c.expr, got, c.want)
 		}
 	}
@@ -198,7 +189,7 @@ func TestDaysLeft(t *testing.T) {
 		{`AisConsent.daysLeft(1)`, "TypeError: AisConsent.daysLeft: consent must be an AIS consent object, got 1"},
 	}
 	for _, c := range cases {
-		if got := eval(t, vm, c.expr); got != c.want {
+		if got := builtinstest.Eval(t, vm, c.expr); got != c.want {
 			t.Errorf("%s = %#v, want %#v", c.expr, got, c.want)
 		}
 	}
@@ -219,10 +210,10 @@ func TestZoneDecidesTheDay(t *testing.T) {
 		days   int64
 	}{{time.UTC, true, 0}, {amsterdam, false, -1}} {
 		h.SetExec(&builtins.Exec{Now: now, Location: c.loc})
-		if got := eval(t, vm, `AisConsent.isActive({consentStatus: "VALID", validUntil: "2024-06-15"})`); got != c.active {
+		if got := builtinstest.Eval(t, vm, `AisConsent.isActive({consentStatus: "VALID", validUntil: "2024-06-15"})`); got != c.active {
 			t.Errorf("%s: isActive = %v, want %v", c.loc, got, c.active)
 		}
-		if got := eval(t, vm, `AisConsent.daysLeft({validUntil: "2024-06-15"})`); got != c.days {
+		if got := builtinstest.Eval(t, vm, `AisConsent.daysLeft({validUntil: "2024-06-15"})`); got != c.days {
 			t.Errorf("%s: daysLeft = %v, want %v", c.loc, got, c.days)
 		}
 	}
@@ -235,10 +226,10 @@ func TestOutsideAnExecution(t *testing.T) {
 		t.Fatal(err)
 	}
 	// With an explicit `at` the helpers need no execution; without one they say why they fail.
-	if got := eval(t, vm, `AisConsent.isActive({consentStatus: "VALID", validUntil: "2024-06-15"}, "2024-06-15")`); got != true {
+	if got := builtinstest.Eval(t, vm, `AisConsent.isActive({consentStatus: "VALID", validUntil: "2024-06-15"}, "2024-06-15")`); got != true {
 		t.Errorf("isActive with at = %v", got)
 	}
-	got := eval(t, vm, `AisConsent.isActive({consentStatus: "VALID", validUntil: "2024-06-15"})`)
+	got := builtinstest.Eval(t, vm, `AisConsent.isActive({consentStatus: "VALID", validUntil: "2024-06-15"})`)
 	if s, _ := got.(string); !strings.HasPrefix(s, "Error: AisConsent.isActive: no execution is running") {
 		t.Errorf("isActive outside an execution = %v", got)
 	}
@@ -263,7 +254,7 @@ func TestDescribed(t *testing.T) {
 		`AisConsent.canAccess(consent, "transactions", "NL91 ABNA 0417 1643 00")`: true,
 		`AisConsent.daysLeft({validUntil: "2024-06-30"}, "2024-06-15")`:           int64(15),
 	} {
-		if got := eval(t, vm, expr); got != want {
+		if got := builtinstest.Eval(t, vm, expr); got != want {
 			t.Errorf("%s = %#v, want %#v", expr, got, want)
 		}
 	}

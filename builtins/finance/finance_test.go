@@ -10,6 +10,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 var amsterdam = func() *time.Location {
@@ -34,20 +35,10 @@ func newVM(t testing.TB) *goja.Runtime {
 	return vm
 }
 
-// eval runs expr and returns its exported value, or "Name: message" when it throws.
-func eval(t testing.TB, vm *goja.Runtime, expr string) any {
-	t.Helper()
-	v, err := vm.RunString("(() => { try { return (" + expr + ") } catch (e) { return (e && e.name) + ': ' + (e && e.message) } })()")
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	return v.Export()
-}
-
 // num evaluates expr, which must give a number.
 func num(t *testing.T, vm *goja.Runtime, expr string) float64 {
 	t.Helper()
-	switch v := eval(t, vm, expr).(type) {
+	switch v := builtinstest.Eval(t, vm, expr).(type) {
 	case float64:
 		return v
 	case int64:
@@ -126,7 +117,7 @@ func TestDocumented(t *testing.T) {
 	})
 	vm := newVM(t)
 	// annuityDuration's documented result is exact after its rounding to 10 decimals.
-	if got := eval(t, vm, "String(Finance.annuityDuration(0.06, 0.07264891149004721))"); got != "30" {
+	if got := builtinstest.Eval(t, vm, "String(Finance.annuityDuration(0.06, 0.07264891149004721))"); got != "30" {
 		t.Errorf("annuityDuration prints %v, want 30", got)
 	}
 	// The inverse relations hold across a grid.
@@ -400,7 +391,7 @@ func TestSolverFallbacksAndErrors(t *testing.T) {
 		{"Finance.annuityDuration(0.06, 0.05)", "RangeError: Finance.annuityDuration: an annuity of 0.05 never repays at rate 0.06: it must be greater than the rate"},
 		{"Finance.annuityDuration(0.06, 0.06)", "RangeError: Finance.annuityDuration: an annuity of 0.06 never repays at rate 0.06: it must be greater than the rate"},
 	} {
-		if got := eval(t, vm, c.expr); got != c.want {
+		if got := builtinstest.Eval(t, vm, c.expr); got != c.want {
 			t.Errorf("%s = %v\n want %s", c.expr, got, c.want)
 		}
 	}
@@ -463,7 +454,7 @@ func TestArgumentErrors(t *testing.T) {
 		{"Finance.mortgageSchedule(1000, -0.01, 12, 'linear')", "RangeError: Finance.mortgageSchedule: annualRate must be a decimal between 0 and 12 (0.04 = 4% a year), got -0.01"},
 		{"Finance.mortgageSchedule(1000, '4%', 12, 'linear')", `TypeError: Finance.mortgageSchedule: annualRate must be a number, got "4%"`},
 	} {
-		if got := eval(t, vm, c.expr); got != c.want {
+		if got := builtinstest.Eval(t, vm, c.expr); got != c.want {
 			t.Errorf("%s = %v\n want %s", c.expr, got, c.want)
 		}
 	}
@@ -482,7 +473,7 @@ type scheduleRow struct {
 
 func jsSchedule(t *testing.T, vm *goja.Runtime, expr string) []scheduleRow {
 	t.Helper()
-	s, ok := eval(t, vm, "JSON.stringify("+expr+")").(string)
+	s, ok := builtinstest.Eval(t, vm, "JSON.stringify("+expr+")").(string)
 	if !ok || strings.HasPrefix(s, "RangeError") || strings.HasPrefix(s, "TypeError") {
 		t.Fatalf("%s: %v", expr, s)
 	}
@@ -581,15 +572,15 @@ func TestMortgageSchedule(t *testing.T) {
 	// The first rows of a 30-year annuity and linear mortgage of €200,000 at 5%, against PMT/IPMT:
 	// payment = ROUND(PMT(5%/12, 360, 200000), 2) = 1073.64, interest = ROUND(200000·5%/12, 2) = 833.33.
 	want := `{"month":1,"payment":1073.64,"interest":833.33,"principal":240.31,"balance":199759.69}`
-	if got := eval(t, vm, "JSON.stringify(Finance.mortgageSchedule(200000, 0.05, 360, 'annuity')[0])"); got != want {
+	if got := builtinstest.Eval(t, vm, "JSON.stringify(Finance.mortgageSchedule(200000, 0.05, 360, 'annuity')[0])"); got != want {
 		t.Errorf("annuity row 1 = %v, want %s", got, want)
 	}
 	want = `{"month":1,"payment":1388.89,"interest":833.33,"principal":555.56,"balance":199444.44}`
-	if got := eval(t, vm, "JSON.stringify(Finance.mortgageSchedule(200000, 0.05, 360, 'linear')[0])"); got != want {
+	if got := builtinstest.Eval(t, vm, "JSON.stringify(Finance.mortgageSchedule(200000, 0.05, 360, 'linear')[0])"); got != want {
 		t.Errorf("linear row 1 = %v, want %s", got, want)
 	}
 	// Each row is a plain object; the array a plain array.
-	if got := eval(t, vm, "(() => { const s = Finance.mortgageSchedule(1000, 0.03, 3, 'linear'); return Array.isArray(s) + ' ' + Object.keys(s[2]).join() + ' ' + s.map(r => r.principal).join('/') })()"); got != "true month,payment,interest,principal,balance 333.33/333.33/333.34" {
+	if got := builtinstest.Eval(t, vm, "(() => { const s = Finance.mortgageSchedule(1000, 0.03, 3, 'linear'); return Array.isArray(s) + ' ' + Object.keys(s[2]).join() + ' ' + s.map(r => r.principal).join('/') })()"); got != "true month,payment,interest,principal,balance 333.33/333.33/333.34" {
 		t.Errorf("shape: %v", got)
 	}
 }
@@ -635,12 +626,12 @@ func TestModule(t *testing.T) {
 			t.Errorf("%s: example %q is not `Finance.%s(...) // value`", f.Name, f.Example, f.Name)
 			continue
 		}
-		got := eval(t, vm, "JSON.stringify("+expr+")")
-		want := eval(t, vm, "JSON.stringify(("+value+"))")
+		got := builtinstest.Eval(t, vm, "JSON.stringify("+expr+")")
+		want := builtinstest.Eval(t, vm, "JSON.stringify(("+value+"))")
 		if got != want {
 			t.Errorf("example %s gives %v, documented %v", expr, got, want)
 		}
-		if got := eval(t, vm, "typeof Finance."+f.Name); got != "function" {
+		if got := builtinstest.Eval(t, vm, "typeof Finance."+f.Name); got != "function" {
 			t.Errorf("Finance.%s is %v", f.Name, got)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/number"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 // TestNUMAndCURDocumented reproduces the contract's documented values exactly.
@@ -35,7 +36,7 @@ func TestNUMAndCURDocumented(t *testing.T) {
 		{"nl", "CUR(3.99)", "€ 3,99"},
 	} {
 		vm, _ := newVM(t, &builtins.Exec{Now: clock, Culture: c.culture})
-		if got := eval(t, vm, c.expr); got != c.want {
+		if got := builtinstest.Eval(t, vm, c.expr); got != c.want {
 			t.Errorf("%s with culture %s = %q, want %q", c.expr, c.culture, got, c.want)
 		}
 	}
@@ -80,7 +81,7 @@ func TestNUMAndCURPerCulture(t *testing.T) {
 		t.Run("culture="+c.culture, func(t *testing.T) {
 			vm, _ := newVM(t, &builtins.Exec{Now: clock, Culture: c.culture})
 			for i, expr := range exprs {
-				if got := eval(t, vm, expr); got != c.want[i] {
+				if got := builtinstest.Eval(t, vm, expr); got != c.want[i] {
 					t.Errorf("%s = %q, want %q", expr, got, c.want[i])
 				}
 			}
@@ -149,7 +150,7 @@ func TestNUMAndCURWrongArguments(t *testing.T) {
 		vm, _ := newVM(t, &builtins.Exec{Now: clock, Culture: culture})
 		for _, fn := range []string{"NUM", "CUR"} {
 			want := "RangeError: " + fn + ": unknown culture " + strconv.Quote(culture) + " (use a BCP 47 tag such as nl-NL or en-US)"
-			if got := eval(t, vm, fn+"(1)"); got != want {
+			if got := builtinstest.Eval(t, vm, fn+"(1)"); got != want {
 				t.Errorf("%s(1) with culture %q = %q, want %q", fn, culture, got, want)
 			}
 		}
@@ -214,13 +215,13 @@ func TestCultureCacheConcurrent(t *testing.T) {
 			culture := []string{"it", "pt-PT", "es-MX", "zz"}[i%4]
 			vm, _ := newVM(t, &builtins.Exec{Now: clock, Culture: culture})
 			for range 50 {
-				eval(t, vm, "CUR(1234.5)")
+				builtinstest.Eval(t, vm, "CUR(1234.5)")
 			}
 		}()
 	}
 	wg.Wait()
 	vm, _ := newVM(t, &builtins.Exec{Now: clock, Culture: "it"})
-	if got := eval(t, vm, "CUR(1234.5)"); got != "1.234,50 €" {
+	if got := builtinstest.Eval(t, vm, "CUR(1234.5)"); got != "1.234,50 €" {
 		t.Errorf("it: CUR(1234.5) = %q", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 var amsterdam = mustLoad("Europe/Amsterdam")
@@ -39,16 +40,6 @@ func newVM(t testing.TB, exec *builtins.Exec) (*goja.Runtime, *builtins.Host) {
 	return vm, h
 }
 
-// eval runs expr and returns its exported value, or "Name: message" when it throws.
-func eval(t testing.TB, vm *goja.Runtime, expr string) any {
-	t.Helper()
-	v, err := vm.RunString("(() => { try { return (" + expr + ") } catch (e) { return (e && e.name) + ': ' + (e && e.message) } })()")
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	return v.Export()
-}
-
 type jsCase struct {
 	expr string
 	want any // float64 / int / string / bool; an int or float64 compares numerically
@@ -58,7 +49,7 @@ func runCases(t *testing.T, vm *goja.Runtime, cases []jsCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.expr, func(t *testing.T) {
-			got := eval(t, vm, c.expr)
+			got := builtinstest.Eval(t, vm, c.expr)
 			if !sameValue(got, c.want) {
 				t.Errorf("%s = %#v, want %#v", c.expr, got, c.want)
 			}
@@ -430,7 +421,7 @@ func TestTypings(t *testing.T) {
 	if !strings.Contains(typ, "1 Mar in non-leap years") {
 		t.Errorf("AGE doc must state the 29 Feb rule:\n%s", typ)
 	}
-	if got := eval(t, vm, "ROUND.name"); got != "ROUND" {
+	if got := builtinstest.Eval(t, vm, "ROUND.name"); got != "ROUND" {
 		t.Errorf("ROUND.name = %v", got)
 	}
 }
@@ -500,7 +491,7 @@ func TestExamples(t *testing.T) {
 			want, culture = c, "nl"
 		}
 		vm, _ := newVM(t, &builtins.Exec{Now: clock, Location: amsterdam, Culture: culture})
-		got := eval(t, vm, expr)
+		got := builtinstest.Eval(t, vm, expr)
 		var gotText string
 		switch g := got.(type) {
 		case string:

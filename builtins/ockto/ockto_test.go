@@ -11,6 +11,7 @@ import (
 
 	"github.com/kubusdev/kubus/builtins"
 	"github.com/kubusdev/kubus/builtins/audit"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 	"github.com/kubusdev/kubus/builtins/ockto/ocktosim"
 	"github.com/kubusdev/kubus/store"
 	"github.com/kubusdev/kubus/store/storetest"
@@ -43,23 +44,13 @@ func newVM(t testing.TB, env map[string]string, tx store.Tx) *goja.Runtime {
 	return vm
 }
 
-// eval runs expr and returns its exported value, or "Name: message" when it throws.
-func eval(t testing.TB, vm *goja.Runtime, expr string) any {
-	t.Helper()
-	v, err := vm.RunString("(() => { try { return (" + expr + ") } catch (e) { return (e && e.name) + ': ' + (e && e.message) } })()")
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	return v.Export()
-}
-
 func TestModuleFlowRecorded(t *testing.T) {
 	sim, srv := newSim(t, nil, ocktosim.Options{})
 	s := storetest.Open(t)
 	tx := s.Begin()
 	vm := newVM(t, simEnv(srv.URL), tx)
 
-	got := eval(t, vm, `(() => {
+	got := builtinstest.Eval(t, vm, `(() => {
 		const s = Ockto.startSession("app-1", {consentCode: Ockto.ConsentCodes.Algemeen, ocktoType: "HYPOTHEEK", odmVersion: "v3_2",
 			requestDocuments: ["UPO", "UWV", "PSD2", "UPO"], disablePartner: true, psd2InfoIncluded: true, psd2AmountOfMonths: 12});
 		const seen = [Ockto.getStatus("app-1"), Ockto.getStatus("app-1"), Ockto.getStatus("app-1")];
@@ -118,7 +109,7 @@ func TestModuleFlowRecorded(t *testing.T) {
 func TestModuleWithoutStore(t *testing.T) {
 	_, srv := newSim(t, nil, ocktosim.Options{})
 	vm := newVM(t, simEnv(srv.URL), nil)
-	if got := eval(t, vm, `Ockto.startSession("n", {consentCode: "001", testCaseId: "refused"}).sessionId + Ockto.getStatus("n") + Ockto.getStatus("n")`); got != "nscannedrefused" {
+	if got := builtinstest.Eval(t, vm, `Ockto.startSession("n", {consentCode: "001", testCaseId: "refused"}).sessionId + Ockto.getStatus("n") + Ockto.getStatus("n")`); got != "nscannedrefused" {
 		t.Fatal(got)
 	}
 }
@@ -129,23 +120,23 @@ func TestModuleErrors(t *testing.T) {
 	tx := s.Begin()
 	defer tx.Discard()
 	vm := newVM(t, simEnv(srv.URL, EnvTimeout, "200ms", EnvRetries, "0"), tx)
-	eval(t, vm, `Ockto.startSession("ns", {consentCode: "001", testCaseId: "no-scan"})`)
+	builtinstest.Eval(t, vm, `Ockto.startSession("ns", {consentCode: "001", testCaseId: "no-scan"})`)
 
 	// The provider's error body is in details.
-	got := eval(t, vm, `(() => { try { Ockto.getResult("ns") } catch (e) {
+	got := builtinstest.Eval(t, vm, `(() => { try { Ockto.getResult("ns") } catch (e) {
 		return [e instanceof Error, e.name, e.message, e.details.status, e.details.body.error, e.details.body.status, e.details.kind].join("|") } })()`)
 	if want := `true|Error|Ockto.getResult: Ockto answered HTTP 409 Conflict: {"error":"resultNotAvailable","message":"the result of session \"ns\" is not available (status created)","status":"created"}|409|resultNotAvailable|created|http`; got != want {
 		t.Fatalf("got  %v\nwant %s", got, want)
 	}
 	// A provider that never answers: a timeout, not a hang.
-	eval(t, vm, `Ockto.startSession("un", {consentCode: "001", testCaseId: "unresponsive"})`)
-	got = eval(t, vm, `(() => { try { Ockto.getStatus("un") } catch (e) { return [e.message, e.details.status, e.details.body, e.details.kind].join("|") } })()`)
+	builtinstest.Eval(t, vm, `Ockto.startSession("un", {consentCode: "001", testCaseId: "unresponsive"})`)
+	got = builtinstest.Eval(t, vm, `(() => { try { Ockto.getStatus("un") } catch (e) { return [e.message, e.details.status, e.details.body, e.details.kind].join("|") } })()`)
 	if got != "Ockto.getStatus: Ockto did not answer within 200ms|||timeout" {
 		t.Fatal(got)
 	}
 	// Malformed JSON.
-	eval(t, vm, `Ockto.startSession("mf", {consentCode: "001", testCaseId: "malformed"})`)
-	if got := eval(t, vm, `(() => { try { Ockto.getStatus("mf") } catch (e) { return e.details.kind + "|" + e.message } })()`); !strings.HasPrefix(got.(string), "malformed|Ockto.getStatus: Ockto answered HTTP 200 with malformed JSON") {
+	builtinstest.Eval(t, vm, `Ockto.startSession("mf", {consentCode: "001", testCaseId: "malformed"})`)
+	if got := builtinstest.Eval(t, vm, `(() => { try { Ockto.getStatus("mf") } catch (e) { return e.details.kind + "|" + e.message } })()`); !strings.HasPrefix(got.(string), "malformed|Ockto.getStatus: Ockto answered HTTP 200 with malformed JSON") {
 		t.Fatal(got)
 	}
 	// A failed call records nothing.
@@ -159,7 +150,7 @@ func TestModuleErrors(t *testing.T) {
 
 	// Wrong credentials: no secret in the message.
 	vm2 := newVM(t, simEnv(srv.URL, EnvPassword, "not-the-password"), nil)
-	if got := eval(t, vm2, `Ockto.getStatus("ns")`).(string); !strings.HasPrefix(got, "Error: Ockto.getStatus: authentication failed: Ockto answered HTTP 401") || strings.Contains(got, "not-the-password") {
+	if got := builtinstest.Eval(t, vm2, `Ockto.getStatus("ns")`).(string); !strings.HasPrefix(got, "Error: Ockto.getStatus: authentication failed: Ockto answered HTTP 401") || strings.Contains(got, "not-the-password") {
 		t.Fatal(got)
 	}
 }
@@ -173,38 +164,38 @@ func TestModuleNotConfigured(t *testing.T) {
 		`Ockto.getResult("a")`:                          "Ockto.getResult",
 		`Ockto.consents({open: true})`:                  "Ockto.consents",
 	} {
-		if got, want := eval(t, vm, expr), strings.Replace(msg, "%s", fn, 1); got != want {
+		if got, want := builtinstest.Eval(t, vm, expr), strings.Replace(msg, "%s", fn, 1); got != want {
 			t.Errorf("%s:\n got %v\nwant %s", expr, got, want)
 		}
 	}
 	// Validation still comes first; ConsentCodes works without Ockto.
-	if got := eval(t, vm, `Ockto.startSession("a", {consentCode: "002"})`); !strings.HasPrefix(got.(string), "RangeError: Ockto.startSession: options.consentCode") {
+	if got := builtinstest.Eval(t, vm, `Ockto.startSession("a", {consentCode: "002"})`); !strings.HasPrefix(got.(string), "RangeError: Ockto.startSession: options.consentCode") {
 		t.Fatal(got)
 	}
-	if got := eval(t, vm, `Ockto.ConsentCodes.Algemeen`); got != "001" {
+	if got := builtinstest.Eval(t, vm, `Ockto.ConsentCodes.Algemeen`); got != "001" {
 		t.Fatal(got)
 	}
 	// A half configuration says what is missing.
 	vm = newVM(t, map[string]string{EnvEndpoint: "https://ockto.example"}, nil)
-	if got := eval(t, vm, `Ockto.getStatus("a")`).(string); !strings.Contains(got, "Ockto is not fully configured") || !strings.Contains(got, EnvPassword) {
+	if got := builtinstest.Eval(t, vm, `Ockto.getStatus("a")`).(string); !strings.Contains(got, "Ockto is not fully configured") || !strings.Contains(got, EnvPassword) {
 		t.Fatal(got)
 	}
 }
 
 func TestConsentCodes(t *testing.T) {
 	vm := newVM(t, nil, nil)
-	if got := eval(t, vm, `[Object.isFrozen(Ockto.ConsentCodes), Ockto.ConsentCodes === Ockto.ConsentCodes, JSON.stringify(Ockto.ConsentCodes),
+	if got := builtinstest.Eval(t, vm, `[Object.isFrozen(Ockto.ConsentCodes), Ockto.ConsentCodes === Ockto.ConsentCodes, JSON.stringify(Ockto.ConsentCodes),
 		(() => { "use strict"; try { Ockto.ConsentCodes.Algemeen = "x"; return "assigned" } catch (e) { return e.name } })(),
 		(() => { "use strict"; try { Ockto.ConsentCodes = {}; return "assigned" } catch (e) { return e.name } })()].join("|")`); got != `true|true|{"Algemeen":"001"}|TypeError|TypeError` {
 		t.Fatal(got)
 	}
 	_, srv := newSim(t, nil, ocktosim.Options{})
 	vm = newVM(t, simEnv(srv.URL, EnvConsentCodes, `{"Hypotheek":"007","Algemeen":"001"}`), nil)
-	if got := eval(t, vm, `JSON.stringify(Ockto.ConsentCodes) + Ockto.startSession("h", {consentCode: Ockto.ConsentCodes.Hypotheek}).sessionId`); got != `{"Algemeen":"001","Hypotheek":"007"}h` {
+	if got := builtinstest.Eval(t, vm, `JSON.stringify(Ockto.ConsentCodes) + Ockto.startSession("h", {consentCode: Ockto.ConsentCodes.Hypotheek}).sessionId`); got != `{"Algemeen":"001","Hypotheek":"007"}h` {
 		t.Fatal(got)
 	}
 	vm = newVM(t, map[string]string{EnvConsentCodes: `nope`}, nil)
-	if got := eval(t, vm, `Ockto.ConsentCodes`).(string); !strings.HasPrefix(got, "Error: Ockto.ConsentCodes: KUBUS_OCKTO_CONSENT_CODES: must be a JSON object") {
+	if got := builtinstest.Eval(t, vm, `Ockto.ConsentCodes`).(string); !strings.HasPrefix(got, "Error: Ockto.ConsentCodes: KUBUS_OCKTO_CONSENT_CODES: must be a JSON object") {
 		t.Fatal(got)
 	}
 	// Outside an execution it throws instead of guessing.
@@ -212,7 +203,7 @@ func TestConsentCodes(t *testing.T) {
 	if err := (Module{}).Install(builtins.NewHost(vm2)); err != nil {
 		t.Fatal(err)
 	}
-	if got := eval(t, vm2, `Ockto.ConsentCodes`).(string); !strings.Contains(got, "no execution is running") {
+	if got := builtinstest.Eval(t, vm2, `Ockto.ConsentCodes`).(string); !strings.Contains(got, "no execution is running") {
 		t.Fatal(got)
 	}
 }
@@ -251,7 +242,7 @@ func TestStartSessionValidation(t *testing.T) {
 		{`"s", {consentCode: "001", psd2InfoIncluded: true, psd2AmountOfMonths: "12"}`, `TypeError: Ockto.startSession: options.psd2AmountOfMonths`},
 		{`"s", {consentCode: "001", psd2AmountOfMonths: "12"}`, `TypeError: Ockto.startSession: options.psd2AmountOfMonths must be a number`},
 	} {
-		got, _ := eval(t, vm, `Ockto.startSession(`+tc.args+`)`).(string)
+		got, _ := builtinstest.Eval(t, vm, `Ockto.startSession(`+tc.args+`)`).(string)
 		if !strings.HasPrefix(got, tc.want) {
 			t.Errorf("startSession(%s):\n got %s\nwant %s…", tc.args, got, tc.want)
 		}
@@ -267,7 +258,7 @@ func TestStartSessionValidation(t *testing.T) {
 		`{consentCode: "001", requestDocuments: ["UPO", "UWV", "PSD2", "PDF"], psd2InfoIncluded: false, disablePartner: false}`,
 	} {
 		id := "ok-" + string(rune('a'+i))
-		if got := eval(t, vm, `Ockto.startSession("`+id+`", `+opts+`).sessionId`); got != id {
+		if got := builtinstest.Eval(t, vm, `Ockto.startSession("`+id+`", `+opts+`).sessionId`); got != id {
 			t.Errorf("%s: %v", opts, got)
 		}
 	}
@@ -277,11 +268,11 @@ func TestStartSessionValidation(t *testing.T) {
 		`{all: true}`:     `TypeError: Ockto.consents: query.all is not a consents option`,
 		`"open"`:          `TypeError: Ockto.consents: query must be an object`,
 	} {
-		if got, _ := eval(t, vm, `Ockto.consents(`+args+`)`).(string); !strings.HasPrefix(got, want) {
+		if got, _ := builtinstest.Eval(t, vm, `Ockto.consents(`+args+`)`).(string); !strings.HasPrefix(got, want) {
 			t.Errorf("consents(%s): %s, want %s", args, got, want)
 		}
 	}
-	if got, _ := eval(t, vm, `Ockto.getStatus("")`).(string); got != "TypeError: Ockto.getStatus: sessionId must be a non-empty string" {
+	if got, _ := builtinstest.Eval(t, vm, `Ockto.getStatus("")`).(string); got != "TypeError: Ockto.getStatus: sessionId must be a non-empty string" {
 		t.Error(got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 	"github.com/kubusdev/kubus/store"
 	"github.com/kubusdev/kubus/store/storetest"
 )
@@ -36,20 +37,10 @@ func newVM(t testing.TB, tx store.Tx) (*goja.Runtime, *builtins.Host) {
 	return vm, h
 }
 
-// eval runs expr and returns its exported value, or "Name: message" when it throws.
-func eval(t testing.TB, vm *goja.Runtime, expr string) any {
-	t.Helper()
-	v, err := vm.RunString("(() => { try { return (" + expr + ") } catch (e) { return (e && e.name) + ': ' + (e && e.message) } })()")
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
-	return v.Export()
-}
-
 // result runs an invite and returns its result object.
 func result(t testing.TB, vm *goja.Runtime, expr string) map[string]any {
 	t.Helper()
-	v := eval(t, vm, expr)
+	v := builtinstest.Eval(t, vm, expr)
 	m, ok := v.(map[string]any)
 	if !ok {
 		t.Fatalf("%s = %#v, want a result object", expr, v)
@@ -89,7 +80,7 @@ func TestInviteCommitThenVisible(t *testing.T) {
 	id := invited(t, vm, `UserStore.invite(" Ann@Example.COM ", {roles: ["advisor", "admin", "advisor"], accessExpirationDate: "2030-12-31"})`)
 
 	// The execution sees its own invite, by any casing.
-	if got := eval(t, vm, `UserStore.getByEmail("ANN@example.com").userId`); got != id {
+	if got := builtinstest.Eval(t, vm, `UserStore.getByEmail("ANN@example.com").userId`); got != id {
 		t.Fatalf("getByEmail in the same Tx: userId %v, want %v", got, id)
 	}
 	if err := tx.Commit(); err != nil {
@@ -136,7 +127,7 @@ func TestInviteCommitThenVisible(t *testing.T) {
 		`JSON.stringify(Object.keys(UserStore.getByEmail("ann@example.com")).sort())`: `["accessExpirationDate","email","invitedAt","roles","userId"]`,
 	}
 	for expr, w := range checks {
-		if got := eval(t, vm2, expr); got != w {
+		if got := builtinstest.Eval(t, vm2, expr); got != w {
 			t.Errorf("%s = %#v, want %#v", expr, got, w)
 		}
 	}
@@ -168,7 +159,7 @@ func TestDiscardedTxLeavesNoUser(t *testing.T) {
 	tx.Discard()
 
 	vm2, _ := newVM(t, s.Begin())
-	if got := eval(t, vm2, `UserStore.getByEmail("ann@example.com")`); got != nil {
+	if got := builtinstest.Eval(t, vm2, `UserStore.getByEmail("ann@example.com")`); got != nil {
 		t.Fatalf("after Discard: getByEmail = %v, want null", got)
 	}
 	// And the email is free to invite again.
@@ -182,10 +173,10 @@ func TestInviteDefaults(t *testing.T) {
 	invited(t, vm, `UserStore.invite("cy@example.com", {roles: undefined, accessExpirationDate: null})`)
 	for _, email := range []string{"ann@example.com", "bob@example.com", "cy@example.com"} {
 		u := `UserStore.getByEmail("` + email + `")`
-		if got := eval(t, vm, u+`.roles.length`); got != int64(0) {
+		if got := builtinstest.Eval(t, vm, u+`.roles.length`); got != int64(0) {
 			t.Errorf("%s roles.length = %v, want 0", email, got)
 		}
-		if got := eval(t, vm, u+`.accessExpirationDate`); got != nil {
+		if got := builtinstest.Eval(t, vm, u+`.accessExpirationDate`); got != nil {
 			t.Errorf("%s accessExpirationDate = %v, want null", email, got)
 		}
 	}
@@ -207,7 +198,7 @@ func TestInviteEmails(t *testing.T) {
 	vm, _ := newVM(t, storetest.Open(t).Begin())
 	for given, stored := range accepted {
 		invited(t, vm, `UserStore.invite(`+jsString(given)+`)`)
-		if got := eval(t, vm, `UserStore.getByEmail(`+jsString(given)+`).email`); got != stored {
+		if got := builtinstest.Eval(t, vm, `UserStore.getByEmail(`+jsString(given)+`).email`); got != stored {
 			t.Errorf("%q stored as %v, want %q", given, got, stored)
 		}
 	}
@@ -289,10 +280,10 @@ func TestConcurrentInvitesOfOneEmail(t *testing.T) {
 	}
 	// Run again: the email is taken.
 	vm3, _ := newVM(t, s.Begin())
-	if got := eval(t, vm3, `UserStore.invite("ann@example.com").success`); got != false {
+	if got := builtinstest.Eval(t, vm3, `UserStore.invite("ann@example.com").success`); got != false {
 		t.Errorf("re-run invite success = %v, want false", got)
 	}
-	if got := eval(t, vm3, `UserStore.getByEmail("ann@example.com").userId`); got != id1 {
+	if got := builtinstest.Eval(t, vm3, `UserStore.getByEmail("ann@example.com").userId`); got != id1 {
 		t.Fatalf("getByEmail = %v, want %v", got, id1)
 	}
 }
@@ -316,7 +307,7 @@ func TestInviteExpiration(t *testing.T) {
 	for date, want := range stored {
 		email := next()
 		invited(t, vm, `UserStore.invite(`+email+`, {accessExpirationDate: `+date+`})`)
-		if got := eval(t, vm, `UserStore.getByEmail(`+email+`).accessExpirationDate.toISOString()`); got != want {
+		if got := builtinstest.Eval(t, vm, `UserStore.getByEmail(`+email+`).accessExpirationDate.toISOString()`); got != want {
 			t.Errorf("accessExpirationDate %s stored as %v, want %s", date, got, want)
 		}
 	}
@@ -352,7 +343,7 @@ func TestInviteRoles(t *testing.T) {
 			t.Errorf("roles %s: errorMessage %q, want it to contain %q", roles, msg, why)
 		}
 	}
-	if got := eval(t, vm, `UserStore.getByEmail("b@example.com")`); got != nil {
+	if got := builtinstest.Eval(t, vm, `UserStore.getByEmail("b@example.com")`); got != nil {
 		t.Fatalf("a refused invite stored a user: %v", got)
 	}
 }
@@ -380,12 +371,12 @@ func TestWrongArgumentTypes(t *testing.T) {
 		`UserStore.getByEmail({})`:                                                                         "TypeError: UserStore.getByEmail: email must be a string, got an object",
 	}
 	for expr, want := range cases {
-		got, _ := eval(t, vm, expr).(string)
+		got, _ := builtinstest.Eval(t, vm, expr).(string)
 		if !strings.HasPrefix(got, want) {
 			t.Errorf("%s = %q, want %q", expr, got, want)
 		}
 	}
-	if got := eval(t, vm, `UserStore.getByEmail("a@example.com")`); got != nil {
+	if got := builtinstest.Eval(t, vm, `UserStore.getByEmail("a@example.com")`); got != nil {
 		t.Fatalf("a throwing invite stored a user: %v", got)
 	}
 }
@@ -394,16 +385,16 @@ func TestNoStore(t *testing.T) {
 	vm, h := newVM(t, nil)
 	for _, fn := range []string{"invite", "getByEmail"} {
 		want := "Error: UserStore." + fn + ": no store is configured (engine.WithStore, or --store with the kubus command)"
-		if got := eval(t, vm, `UserStore.`+fn+`("a@example.com")`); got != want {
+		if got := builtinstest.Eval(t, vm, `UserStore.`+fn+`("a@example.com")`); got != want {
 			t.Errorf("%s without a store = %q, want %q", fn, got, want)
 		}
 		// Also when the email would be refused: a missing store is a configuration error.
-		if got := eval(t, vm, `UserStore.`+fn+`("not an email")`); got != want {
+		if got := builtinstest.Eval(t, vm, `UserStore.`+fn+`("not an email")`); got != want {
 			t.Errorf("%s without a store = %q, want %q", fn, got, want)
 		}
 	}
 	h.SetExec(nil)
-	if got, _ := eval(t, vm, `UserStore.invite("a@example.com")`).(string); !strings.HasPrefix(got, "Error: UserStore.invite: no execution is running") {
+	if got, _ := builtinstest.Eval(t, vm, `UserStore.invite("a@example.com")`).(string); !strings.HasPrefix(got, "Error: UserStore.invite: no execution is running") {
 		t.Errorf("invite outside an execution = %q", got)
 	}
 }
@@ -449,7 +440,7 @@ func TestGetByEmailMalformedRecord(t *testing.T) {
 		`UserStore.getByEmail("bare@example.com").invitedAt.toISOString()`: "2024-06-14T21:30:00.123Z",
 	}
 	for expr, w := range checks {
-		if got := eval(t, vm, expr); got != w {
+		if got := builtinstest.Eval(t, vm, expr); got != w {
 			t.Errorf("%s = %#v, want %#v", expr, got, w)
 		}
 	}
