@@ -26,12 +26,7 @@ var clock = time.Date(2024, 6, 15, 10, 0, 0, 0, time.UTC)
 // defines `consent`, a realistic provider record valid through 2024-12-31.
 func newVM(t testing.TB, now time.Time) *goja.Runtime {
 	t.Helper()
-	vm := goja.New()
-	h := builtins.NewHost(vm)
-	if err := (Module{}).Install(h); err != nil {
-		t.Fatal(err)
-	}
-	h.SetExec(&builtins.Exec{Now: now, Location: amsterdam})
+	vm, _ := builtinstest.NewVM(t, &builtins.Exec{Now: now, Location: amsterdam}, Module{})
 	if _, err := vm.RunString(`var consent = {
 		consentId: "c-1", providerConsentId: "p-1", consentedServices: ["BALANCES", "TRANSACTIONS"],
 		validUntil: "2024-12-31", consentStatus: "VALID", created: "2024-01-02T10:00:00Z", userId: "u-1",

@@ -9,18 +9,14 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 var clock = time.Date(2024, 6, 14, 22, 30, 0, 0, time.UTC)
 
 func newVM(t testing.TB) *goja.Runtime {
 	t.Helper()
-	vm := goja.New()
-	h := builtins.NewHost(vm)
-	if err := (Module{}).Install(h); err != nil {
-		t.Fatal(err)
-	}
-	h.SetExec(&builtins.Exec{Now: clock, Location: time.UTC})
+	vm, _ := builtinstest.NewVM(t, &builtins.Exec{Now: clock, Location: time.UTC}, Module{})
 	return vm
 }
 

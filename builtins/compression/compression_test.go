@@ -21,12 +21,7 @@ var clock = time.Date(2024, 6, 14, 22, 30, 0, 0, time.UTC)
 // newVM installs the module on a fresh runtime and points it at an execution.
 func newVM(t testing.TB) *goja.Runtime {
 	t.Helper()
-	vm := goja.New()
-	h := builtins.NewHost(vm)
-	if err := Module.Install(h); err != nil {
-		t.Fatal(err)
-	}
-	h.SetExec(&builtins.Exec{Now: clock})
+	vm, _ := builtinstest.NewVM(t, &builtins.Exec{Now: clock}, Module)
 	return vm
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/builtins/builtinstest"
 )
 
 var amsterdam = mustLoad("Europe/Amsterdam")
@@ -25,12 +26,7 @@ var clock = time.Date(2024, 6, 14, 22, 30, 0, 0, time.UTC)
 
 func newVM(t testing.TB, exec *builtins.Exec) *goja.Runtime {
 	t.Helper()
-	vm := goja.New()
-	h := builtins.NewHost(vm)
-	if err := (Module{}).Install(h); err != nil {
-		t.Fatal(err)
-	}
-	h.SetExec(exec)
+	vm, h := builtinstest.NewVM(t, exec, Module{})
 	// L(y, m0, d, h, mi, s, ms) is new Date(y, m0, ...) in the execution's zone: goja's own local
 	// constructor uses the process zone (time.Local), which tests must not depend on.
 	if err := vm.Set("L", func(call goja.FunctionCall) goja.Value {

@@ -31,12 +31,7 @@ var clock = time.Date(2024, 6, 14, 22, 30, 0, 0, time.UTC)
 // newVM installs the module on a fresh runtime and points it at an execution.
 func newVM(t testing.TB, exec *builtins.Exec) (*goja.Runtime, *builtins.Host) {
 	t.Helper()
-	vm := goja.New()
-	h := builtins.NewHost(vm)
-	if err := (Module{}).Install(h); err != nil {
-		t.Fatal(err)
-	}
-	h.SetExec(exec)
+	vm, h := builtinstest.NewVM(t, exec, Module{})
 	return vm, h
 }
 

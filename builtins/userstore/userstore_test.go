@@ -28,12 +28,7 @@ var clock = time.Date(2024, 6, 14, 22, 30, 0, 123_456_789, time.UTC)
 // newVM installs the module on a fresh runtime pointed at an execution working in tx (nil: no store).
 func newVM(t testing.TB, tx store.Tx) (*goja.Runtime, *builtins.Host) {
 	t.Helper()
-	vm := goja.New()
-	h := builtins.NewHost(vm)
-	if err := (Module{}).Install(h); err != nil {
-		t.Fatal(err)
-	}
-	h.SetExec(&builtins.Exec{Now: clock, Location: amsterdam, Tx: tx})
+	vm, h := builtinstest.NewVM(t, &builtins.Exec{Now: clock, Location: amsterdam, Tx: tx}, Module{})
 	return vm, h
 }
 
