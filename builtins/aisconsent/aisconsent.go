@@ -380,3 +380,70 @@ func accessLists(h *builtins.Host, fn string, c *goja.Object, sc scope, iban str
 	}
 	return found
 }
+
+// Reasons Assess gives, from most to least usable.
+const (
+	Valid         = "valid"         // active, and grants the use asked
+	NotGranted    = "notGranted"    // active, but not for this scope or account
+	Expired       = "expired"       // validUntil has passed, or consentStatus EXPIRED
+	NotAuthorised = "notAuthorised" // consentStatus RECEIVED: initiated, the user has not authorised it yet
+	Inactive      = "inactive"      // any other consentStatus (revoked by the user, rejected, terminated)
+)
+
+// Use is what a consent is asked for: a scope ("" = any) and an account ("" = any).
+type Use struct {
+	scope *scope
+	iban  string
+}
+
+// ParseUse reads a scope name (as canAccess takes it; "" for any) and an IBAN ("" for any); ok is
+// false for an unknown scope.
+func ParseUse(scopeName, iban string) (u Use, ok bool) {
+	if scopeName != "" {
+		sc, found := scopes[strings.ToLower(strings.TrimSpace(scopeName))]
+		if !found {
+			return Use{}, false
+		}
+		u.scope = &sc
+	}
+	u.iban = normalizeIBAN(iban)
+	return u, true
+}
+
+// Assess says what consent c allows for u at `at`: whether it grants the use (consentedServices
+// holds the scope, and options.access lists the IBAN under it, or under any scope when u has no
+// scope), and its state, one of Valid, Expired, NotAuthorised, Inactive — Valid meaning active as
+// isActive has it. A malformed record throws a TypeError or RangeError naming fn, as the module's
+// functions do.
+func Assess(h *builtins.Host, fn string, c *goja.Object, u Use, at time.Time) (grants bool, state string) {
+	grants = true
+	if u.scope != nil {
+		grants = hasService(h, fn, c, u.scope.service)
+	}
+	if u.iban != "" {
+		listed := false
+		if u.scope != nil {
+			listed = accessLists(h, fn, c, *u.scope, u.iban)
+		} else {
+			for _, sc := range []scope{scopes["balances"], scopes["transactions"], scopes["details"]} {
+				listed = accessLists(h, fn, c, sc, u.iban) || listed
+			}
+		}
+		grants = grants && listed
+	}
+	if isActive(h, fn, c, at) {
+		return grants, Valid
+	}
+	status := ""
+	if v := c.Get("consentStatus"); !builtins.IsMissing(v) && !goja.IsNull(v) {
+		status, _ = builtins.StringOf(v) // isActive has checked its type
+	}
+	vu, hasEnd := readValidUntil(h, fn, c)
+	switch s := strings.ToUpper(strings.TrimSpace(status)); {
+	case s == "EXPIRED", s == "VALID" && hasEnd && !vu.inTime(at, h.Location()):
+		return grants, Expired
+	case s == "RECEIVED":
+		return grants, NotAuthorised
+	}
+	return grants, Inactive
+}

@@ -2,7 +2,8 @@
 // privacy policies, ...), kept in the running execution's store transaction (builtins.Exec.Tx), so
 // that a change is kept only when the execution succeeds. It implements section 2 of the contract
 // (the design contract consent-and-ockto.md, "Document consents") for rules; the HTTP (HAL) mapping is not
-// part of this package.
+// part of this package. Consent.check (check.go) answers "may I use this?" over document consents,
+// bank-data (AIS) consents from Ockto and data debits: contract section 5.
 //
 // # Records
 //
@@ -127,6 +128,15 @@ const typesTypings = `declare namespace Consent {
     requestRescindedAt: Date | null; createdAt: Date; etag: string;
   }
   interface TypeName { name: string; label: string; description: string }
+  /** What Consent.check answers: may the data be used, why (not), which source answered and the record it read (null when none). */
+  interface CheckResult {
+    allowed: boolean;
+    reason: "given" | "stale" | "pending" | "revoked" | "rescinded" |
+      "valid" | "expired" | "notAuthorised" | "inactive" | "notGranted" |
+      "active" | "notAccepted" | "notStarted" | "canceled" | "missing";
+    source: "consent" | "aisConsent" | "dataDebit";
+    record: ConsentRecord | AisConsent.Consent | DataDebit.Record | null;
+  }
   /** What the functions throw for the contract's refusals (name === type). */
   interface ConsentError extends Error {
     type: "consentRefNotFound" | "consentTypeNameInUse" | "invalidConsentState" | "invalidConsentType" |
@@ -361,6 +371,7 @@ var fns = []builtins.Fn{
 			return j.typeNames(list)
 		}),
 	},
+	checkFn,
 }
 
 // js is one function of one runtime: its name for messages and the intrinsic Error constructor,

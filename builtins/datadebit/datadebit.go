@@ -1044,3 +1044,33 @@ func optBool(h *builtins.Host, fn string, o *goja.Object, k string) *bool {
 	}
 	return &b
 }
+
+// Check answers Consent.check for the data debit with this key at `at`: allowed while a version is
+// active, and the reason — "active" (also while canceled at its period end but still running),
+// "missing" (no such key: rec is null), "notAccepted" (no version accepted yet), "notStarted"
+// (accepted, its start still ahead), "canceled" or "expired" (ran its course) — with the record
+// as DataDebit.get shows it at `at`. It reads the execution's store; fn names the caller in errors.
+func Check(h *builtins.Host, fn, key string, at time.Time) (allowed bool, reason string, rec goja.Value) {
+	tx, _ := storeTx(h, fn)
+	r, err := load(tx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, "missing", goja.Null()
+	}
+	if err != nil {
+		storeFailed(h, fn, err)
+	}
+	at = at.UTC().Truncate(time.Millisecond)
+	switch r.state(at) {
+	case "active", "canceling":
+		allowed, reason = true, "active"
+	case "pending":
+		reason = "notAccepted"
+	case "accepted":
+		reason = "notStarted"
+	case "canceled":
+		reason = "canceled"
+	default:
+		reason = "expired"
+	}
+	return allowed, reason, recordJS(h, r, at)
+}

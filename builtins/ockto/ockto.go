@@ -415,15 +415,54 @@ func implConsents(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 			flag("historical", &q.Historical)
 			flag("open", &q.Open)
 		}
-		list, err := c.client().Consents(c.ctx(), q)
-		if err != nil {
-			rt.fail(fn, err)
+		return c.consents(q)
+	}
+}
+
+// consents fetches the AIS consents q selects, as a JS array of the provider's records.
+func (c *call) consents(q ConsentQuery) goja.Value {
+	list, err := c.client().Consents(c.ctx(), q)
+	if err != nil {
+		c.rt.fail(c.fn, err)
+	}
+	parts := make([]string, len(list))
+	for i, r := range list {
+		parts[i] = string(r)
+	}
+	return c.rt.fromJSON([]byte("[" + strings.Join(parts, ",") + "]"))
+}
+
+// ConsentFetcher returns what Consent.check uses to read bank-data consents: every AIS consent
+// (active, historical and open) from the configured Ockto, as Ockto.consents returns them. It is
+// made at install time (so it holds the intrinsics before a ruleset could shadow them) and asks
+// Ockto once per execution: later calls in the same execution get the same array. fn names the
+// caller in errors ("Ockto is not configured" included).
+func ConsentFetcher(h *builtins.Host) func(fn string) []*goja.Object {
+	rt := runtimeOf(h)
+	var (
+		lastExec   *builtins.Exec
+		lastSerial uint64
+		last       []*goja.Object
+	)
+	return func(fn string) []*goja.Object {
+		c := begin(rt, fn)
+		if last != nil && lastExec == c.exec && lastSerial == c.exec.Serial {
+			return last
 		}
-		parts := make([]string, len(list))
-		for i, r := range list {
-			parts[i] = string(r)
+		arr := c.consents(ConsentQuery{Active: true, Historical: true, Open: true}).(*goja.Object)
+		var list []*goja.Object
+		for _, k := range arr.Keys() {
+			o, ok := arr.Get(k).(*goja.Object)
+			if !ok {
+				h.Error(fn, "Ockto returned an AIS consent that is not an object: %s", builtins.Describe(arr.Get(k)))
+			}
+			list = append(list, o)
 		}
-		return rt.fromJSON([]byte("[" + strings.Join(parts, ",") + "]"))
+		if list == nil {
+			list = []*goja.Object{}
+		}
+		lastExec, lastSerial, last = c.exec, c.exec.Serial, list
+		return list
 	}
 }
 
