@@ -30,6 +30,16 @@ type Module interface {
 	Typings() string
 }
 
+// StoreBacked is implemented by modules that keep their state in the execution's store (Exec.Tx).
+// A ruleset whose code names one of their Globals needs a store even when it persists no entities:
+// the engine reports that (engine.Ruleset.NeedsStore), so the kubus command and the test runner
+// open one for it.
+type StoreBacked interface {
+	Module
+	// StoreGlobals are the global names through which rule code reaches the store.
+	StoreGlobals() []string
+}
+
 // LogLevel filters console output into diagnostics.
 type LogLevel int
 

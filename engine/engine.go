@@ -175,7 +175,7 @@ func (e *Engine) Add(model *rulesets.Ruleset) (*Ruleset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ruleset %s: %w", model.Name, err)
 	}
-	rs := &Ruleset{eng: e, model: model, libs: libs, globals: globals}
+	rs := &Ruleset{eng: e, model: model, libs: libs, globals: globals, needsStore: model.Persists() || e.usesStoreModule(model, libs)}
 	rs.plain = rs.newVariant(c)
 	// Build one runtime now: a ruleset that cannot be set up (a constant that does not convert, a
 	// builtin that fails to install) fails at load, not at its first execution.
@@ -245,6 +245,8 @@ type Ruleset struct {
 	model   *rulesets.Ruleset
 	libs    []*rulesets.Ruleset
 	globals map[string]bool
+	// needsStore: it persists entities or names a store-backed module (builtins.StoreBacked).
+	needsStore bool
 
 	plain       *variant // what executions use
 	explainOnce sync.Once
@@ -287,6 +289,33 @@ func (r *Ruleset) Model() *rulesets.Ruleset { return r.model }
 
 // Name is the ruleset's name.
 func (r *Ruleset) Name() string { return r.model.Name }
+
+// NeedsStore reports whether executions need a store: the ruleset persists entities, or its code
+// names a module that keeps its records in the store (Consent, DataDebit, UserStore, Ockto). The
+// kubus command opens the default store only for such rulesets, so a stateless one leaves no
+// kubus.db behind.
+func (r *Ruleset) NeedsStore() bool { return r.needsStore }
+
+// usesStoreModule reports whether the code of rs (or its libraries' functions) names a global of a
+// store-backed module.
+func (e *Engine) usesStoreModule(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) bool {
+	names := map[string]bool{}
+	for _, m := range e.modules {
+		if sb, ok := m.(builtins.StoreBacked); ok {
+			for _, g := range sb.StoreGlobals() {
+				names[g] = true
+			}
+		}
+	}
+	for _, code := range allCode(rs, libs) {
+		for _, ref := range code.Refs {
+			if names[ref] {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Version is the ruleset's version.
 func (r *Ruleset) Version() string { return r.model.Version }

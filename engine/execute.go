@@ -39,6 +39,10 @@ type ExecOptions struct {
 	// saved), in the same transaction as its writes, overwriting the record of the last execution
 	// of this ruleset with the same Tags. See MetricsKey and AlertMetrics.
 	Metrics bool
+	// Getenv, when set, is asked first for the environment of this execution (System.env, the
+	// modules' configuration such as KUBUS_OCKTO_*); what it does not know falls back to the
+	// engine's (WithEnv). The test runner points an `ockto:` testcase at its simulator this way.
+	Getenv func(name string) (string, bool)
 }
 
 // maxConflictRetries is how often an execution runs again when its writes conflict with another
@@ -329,6 +333,9 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		Getenv:   r.eng.getenv,
 		Tx:       tx,
 	}
+	if opts.Getenv != nil {
+		exec.Getenv = overlayEnv(opts.Getenv, r.eng.getenv)
+	}
 	st.host.SetExec(exec)
 	st.start = start
 
@@ -545,4 +552,14 @@ func exceptionMessage(exc *goja.Exception) string {
 		return exc.Error()
 	}
 	return "uncaught " + v.String()
+}
+
+// overlayEnv asks first, then base.
+func overlayEnv(first, base func(string) (string, bool)) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		if v, ok := first(name); ok {
+			return v, true
+		}
+		return base(name)
+	}
 }

@@ -253,6 +253,19 @@ func testcaseTree(rs *Ruleset, tc *Testcase, mode exportMode) *Object {
 		}
 		o.Set("fixtures", fixtures)
 	}
+	setIf(o, "ockto", tc.Ockto)
+	for _, rs := range []struct {
+		key  string
+		list []*RecordFixture
+	}{{"consents", tc.Consents}, {"dataDebits", tc.DataDebits}} {
+		if len(rs.list) > 0 {
+			items := make([]any, len(rs.list))
+			for i, r := range rs.list {
+				items[i] = r.Props
+			}
+			o.Set(rs.key, items)
+		}
+	}
 	e := NewObject()
 	if tc.Expect.Output != nil {
 		e.Set("output", tc.Expect.Output)

@@ -329,6 +329,19 @@ type Testcase struct {
 	// SharedStore: the testcases of this file run in order on one store (`store: shared`), instead
 	// of each on a fresh one.
 	SharedStore bool
+	// Ockto names the Ockto simulator scenario the testcase runs against ("" for none): the test
+	// runner serves the simulator for this testcase alone and points KUBUS_OCKTO_* at it.
+	Ockto string
+	// Consents and DataDebits are document consents and data debits saved before the testcase
+	// runs, in the records' own shapes (the test runner checks them).
+	Consents   []*RecordFixture
+	DataDebits []*RecordFixture
+}
+
+// RecordFixture is one record a testcase saves before it runs.
+type RecordFixture struct {
+	Props *Object
+	Pos   Pos
 }
 
 // Fixture is one entity a testcase saves before it runs: `- Person: {Name: Ann}`.

@@ -2,6 +2,7 @@ package rulesets
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -9,8 +10,8 @@ import (
 )
 
 var (
-	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "expect", "tolerance"}
-	testcaseKeysJSON = []string{"name", "now", "culture", "input", "fixtures", "expect", "tolerance", "file", "store"}
+	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "ockto", "consents", "dataDebits", "expect", "tolerance"}
+	testcaseKeysJSON = append(slices.Clone(testcaseKeys), "file", "store")
 	expectKeys       = []string{"output", "strict", "alerts", "error"}
 )
 
@@ -100,6 +101,25 @@ func (l *loader) fixtures(d *decoder, n *yaml.Node, field string, tc *Testcase) 
 	}
 }
 
+// records reads a list of records (consents, dataDebits) to save before a testcase runs; their
+// fields are the modules' to check.
+func (l *loader) records(d *decoder, n *yaml.Node, field, example string) []*RecordFixture {
+	var out []*RecordFixture
+	for i, it := range d.list(n, field) {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if v := deref(it); v == nil || v.Kind != yaml.MappingNode {
+			d.problem(it, f, "write one record per item: "+example, "expected a mapping, got %s", kindName(it))
+			continue
+		}
+		props := l.objectValue(d, it, f)
+		if props == nil {
+			props = NewObject()
+		}
+		out = append(out, &RecordFixture{Props: props, Pos: d.pos(it)})
+	}
+	return out
+}
+
 func (l *loader) testcase(d *decoder, n *yaml.Node, file, listField string, index int) {
 	field := fmt.Sprintf("%s[%d]", listField, index)
 	tc := &Testcase{File: file, Pos: d.pos(n)}
@@ -158,6 +178,18 @@ func (l *loader) testcase(d *decoder, n *yaml.Node, file, listField string, inde
 	}
 	if x, ok := m["fixtures"]; ok {
 		l.fixtures(d, x.V, field+".fixtures", tc)
+	}
+	if x, ok := m["ockto"]; ok {
+		tc.Ockto = strings.TrimSpace(d.str(x.V, field+".ockto"))
+		if tc.Ockto == "" {
+			d.problem(x.V, field+".ockto", "name a scenario: happy, no-scan, refused, flaky, or one of the ruleset's ockto-scenarios.yaml", "the Ockto scenario is empty")
+		}
+	}
+	if x, ok := m["consents"]; ok {
+		tc.Consents = l.records(d, x.V, field+".consents", "- {type: privacyPolicy, userId: u1, document: {uri: https://example.com/privacy}, state: given}")
+	}
+	if x, ok := m["dataDebits"]; ok {
+		tc.DataDebits = l.records(d, x.V, field+".dataDebits", "- {dataDebitKey: dd-1, purpose: ..., start: 2025-01-01, period: 2592000, ...}")
 	}
 	if x, ok := m["store"]; ok { // the JSON form carries a file's store mode on each testcase
 		tc.SharedStore = d.str(x.V, field+".store") == "shared"

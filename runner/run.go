@@ -54,8 +54,8 @@ exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stac
 				return err
 			}
 			rs, err := resolveRuleset(eng, args[0], storePath)
-			if err == nil && (storePath != "" || rs.Model().Persists()) {
-				// Only a ruleset that persists entities (or an explicit --store) opens the store, so
+			if err == nil && (storePath != "" || rs.NeedsStore()) {
+				// Only a ruleset that needs a store (or an explicit --store) opens it, so
 				// that running a stateless ruleset leaves no kubus.db behind.
 				s, serr := store.Open(store.PathFromEnv(storePath), store.Options{})
 				if serr != nil {

@@ -104,6 +104,9 @@ var _ builtins.Described = Module{}
 // Name is "Consent".
 func (Module) Name() string { return "Consent" }
 
+// StoreGlobals: Consent keeps its records in the execution's store.
+func (Module) StoreGlobals() []string { return []string{"Consent"} }
+
 // Install defines the Consent namespace.
 func (Module) Install(h *builtins.Host) error {
 	_, err := builtins.InstallNamespace(h, "Consent", fns, nil)

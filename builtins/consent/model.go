@@ -489,6 +489,7 @@ func orEmpty(l []any) []any {
 
 // CreateSpec is what create needs.
 type CreateSpec struct {
+	id                                            string // the consent's _id; "" for a new one (fixtures choose theirs)
 	Type, UserID, ContextURI, SecondaryContextURI string
 	Document                                      Document
 }
@@ -537,12 +538,18 @@ func (e *env) create(s CreateSpec) (*Consent, bool, error) {
 			return c, false, nil
 		}
 	}
-	u, err := uuid.NewV7()
-	if err != nil {
-		return nil, false, err
+	id := s.id
+	if id == "" {
+		u, err := uuid.NewV7()
+		if err != nil {
+			return nil, false, err
+		}
+		id = u.String()
+	} else if _, err := e.tx.Get(Kind, id); err == nil {
+		return nil, false, fmt.Errorf("_id: a consent %s already exists", id)
 	}
 	s.Document.RevisedAt = s.Document.RevisedAt.UTC().Truncate(time.Millisecond)
-	c := &Consent{ID: u.String(), Document: s.Document, Type: s.Type, UserID: s.UserID, ContextURI: s.ContextURI,
+	c := &Consent{ID: id, Document: s.Document, Type: s.Type, UserID: s.UserID, ContextURI: s.ContextURI,
 		SecondaryContextURI: s.SecondaryContextURI, State: Pending, CreatedAt: e.now}
 	if err := e.save(c, "create", "", nil); err != nil {
 		return nil, false, err

@@ -94,6 +94,9 @@ var _ builtins.Described = Module{}
 // Name is "DataDebit".
 func (Module) Name() string { return "DataDebit" }
 
+// StoreGlobals: DataDebit keeps its records in the execution's store.
+func (Module) StoreGlobals() []string { return []string{"DataDebit"} }
+
 const specDoc = `{purpose, start, period, termsUrl, cancelAtPeriodEnd, requestClientName, requestClientUrl, requestClientLogoUrl, requestDescription?, bundle: {name, bundle: {<group>: {endpoints: [{endpoint}]}}}}`
 
 var fns = []builtins.Fn{

@@ -85,6 +85,9 @@ var _ builtins.Described = Module{}
 // Name is "Ockto".
 func (Module) Name() string { return "Ockto" }
 
+// StoreGlobals: Ockto keeps its records in the execution's store.
+func (Module) StoreGlobals() []string { return []string{"Ockto"} }
+
 var startOptions = []string{"testCaseId", "consentCode", "ocktoType", "odmVersion", "requestDocuments",
 	"disablePartner", "psd2InfoIncluded", "psd2AmountOfMonths"}
 

@@ -72,6 +72,9 @@ var _ builtins.Described = Module{}
 // Name is "UserStore".
 func (Module) Name() string { return "UserStore" }
 
+// StoreGlobals: UserStore keeps its records in the execution's store.
+func (Module) StoreGlobals() []string { return []string{"UserStore"} }
+
 var fns = []builtins.Fn{
 	{
 		Name:      "invite",

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubusdev/kubus/builtins/consent"
+	"github.com/kubusdev/kubus/builtins/datadebit"
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/rulesets"
 	"github.com/kubusdev/kubus/store"
@@ -61,7 +63,7 @@ func RunCases(ctx context.Context, rs *engine.Ruleset, opts Options) []CaseResul
 		if opts.Run != nil && !opts.Run.MatchString(rs.Name()+"/"+tc.Name) {
 			continue
 		}
-		if !rs.Model().Persists() || !tc.SharedStore {
+		if !needsStore(rs, tc) || !tc.SharedStore {
 			out = append(out, RunCase(ctx, rs, tc))
 			continue
 		}
@@ -69,7 +71,7 @@ func RunCases(ctx context.Context, rs *engine.Ruleset, opts Options) []CaseResul
 		if !ok {
 			var err error
 			if s, err = openTemp(); err != nil {
-				out = append(out, failed(rs, tc, err))
+				out = append(out, failed(rs, tc, "store", err))
 				continue
 			}
 			shared[tc.File] = s
@@ -79,56 +81,83 @@ func RunCases(ctx context.Context, rs *engine.Ruleset, opts Options) []CaseResul
 	return out
 }
 
-// RunCase executes one testcase and compares the result with its expectations. A ruleset with
-// persisted entities gets a fresh temporary store for it, so testcases never see each other's saves.
+// RunCase executes one testcase and compares the result with its expectations. A ruleset that
+// needs a store (engine.Ruleset.NeedsStore), or a testcase that saves consents or data debits, gets
+// a fresh temporary store, so testcases never see each other's saves.
 func RunCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase) CaseResult {
-	if !rs.Model().Persists() {
+	if !needsStore(rs, tc) {
 		return runCase(ctx, rs, tc, nil)
 	}
 	s, err := openTemp()
 	if err != nil {
-		return failed(rs, tc, err)
+		return failed(rs, tc, "store", err)
 	}
 	defer s.Close()
 	return runCase(ctx, rs, tc, s)
 }
 
-// runCase saves the testcase's fixtures in s (when it has a store), executes it and compares.
+func needsStore(rs *engine.Ruleset, tc *rulesets.Testcase) bool {
+	return rs.NeedsStore() || len(tc.Consents) > 0 || len(tc.DataDebits) > 0
+}
+
+// runCase saves the testcase's fixtures in s (when it has a store), serves its Ockto scenario,
+// executes it and compares.
 func runCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase, s store.Store) CaseResult {
 	now := tc.Now
 	if now.IsZero() {
 		now = DefaultNow
 	}
 	if err := saveFixtures(rs, tc, s, now); err != nil {
-		return failed(rs, tc, err)
+		return failed(rs, tc, "fixtures", err)
+	}
+	opts := engine.ExecOptions{Now: now, Culture: tc.Culture, Store: s}
+	if tc.Ockto != "" {
+		sim, err := serveOcktoSim(rs.Model(), tc, now)
+		if err != nil {
+			return failed(rs, tc, "ockto", err)
+		}
+		defer sim.Close()
+		opts.Getenv = sim.getenv
 	}
 	start := time.Now()
-	res, err := rs.Execute(ctx, tc.Input.Map(), engine.ExecOptions{Now: now, Culture: tc.Culture, Store: s})
+	res, err := rs.Execute(ctx, tc.Input.Map(), opts)
 	cr := CaseResult{Ruleset: rs.Name(), Case: tc, Result: res, Err: err, Duration: time.Since(start)}
 	cr.Mismatches = tc.Compare(Actual(res, err))
 	return cr
 }
 
-// saveFixtures commits a testcase's fixtures, as the ruleset itself would have saved them.
+// saveFixtures commits a testcase's fixtures — persisted entities, consents and data debits — in
+// one transaction, as the ruleset and the modules would have saved them.
 func saveFixtures(rs *engine.Ruleset, tc *rulesets.Testcase, s store.Store, now time.Time) error {
-	if len(tc.Fixtures) == 0 {
+	if len(tc.Fixtures)+len(tc.Consents)+len(tc.DataDebits) == 0 {
 		return nil
 	}
 	if s == nil {
 		return fmt.Errorf("testcase %q has fixtures, but ruleset %s persists no entities", tc.Name, rs.Name())
 	}
+	loc := rs.Model().Location()
 	tx := s.Begin()
+	defer tx.Discard()
 	for _, f := range tc.Fixtures {
 		if _, err := tx.Put(store.Kind{Ruleset: rs.Name(), Entity: f.Entity}, &store.Record{Props: f.Props.Map()}, now); err != nil {
-			tx.Discard()
-			return fmt.Errorf("fixture %s at %s: %w", f.Entity, f.Pos, err)
+			return fmt.Errorf("%s: fixture %s: %w", f.Pos, f.Entity, err)
+		}
+	}
+	for i, c := range tc.Consents {
+		if _, err := consent.Fixture(tx, c.Props.Map(), now, loc); err != nil {
+			return fmt.Errorf("%s: consents[%d]: %w", c.Pos, i, err)
+		}
+	}
+	for i, d := range tc.DataDebits {
+		if _, err := datadebit.Fixture(tx, d.Props.Map(), now, loc); err != nil {
+			return fmt.Errorf("%s: dataDebits[%d]: %w", d.Pos, i, err)
 		}
 	}
 	return tx.Commit()
 }
 
-func failed(rs *engine.Ruleset, tc *rulesets.Testcase, err error) CaseResult {
-	return CaseResult{Ruleset: rs.Name(), Case: tc, Err: err, Mismatches: []rulesets.Mismatch{{Path: "store", Message: err.Error()}}}
+func failed(rs *engine.Ruleset, tc *rulesets.Testcase, what string, err error) CaseResult {
+	return CaseResult{Ruleset: rs.Name(), Case: tc, Err: err, Mismatches: []rulesets.Mismatch{{Path: what, Message: err.Error()}}}
 }
 
 // Actual is an execution's result in the shape testcases compare.

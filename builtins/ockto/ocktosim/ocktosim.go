@@ -8,7 +8,7 @@
 // with StepEvery, one step per StepEvery of elapsed time. The result is available once the status
 // is "dataAvailable" (409 before). Consents are those of Options.ConsentsScenario, else of the
 // scenario of the most recently started session, else of the default scenario, filtered by the
-// query: open = consentStatus RECEIVED; active = VALID with validUntil not passed; historical =
+// query (Options.Scenario is the default scenario): open = consentStatus RECEIVED; active = VALID with validUntil not passed; historical =
 // anything else.
 package ocktosim
 
@@ -76,6 +76,9 @@ type Options struct {
 	SlowDelay                        time.Duration // how long a flaky slow answer takes; default 15s
 	PageSize                         int           // consents per page; default 50
 	ConsentsScenario                 string        // see the package documentation
+	// Scenario is the scenario of sessions started without a testCaseId, and of the consents
+	// before any session started (default DefaultScenario). A testcase's `ockto: <name>` sets it.
+	Scenario string
 	Now                              func() time.Time
 	// Logf, when set, gets one line per request (never a credential).
 	Logf func(format string, args ...any)
@@ -140,8 +143,13 @@ func New(scenarios map[string]Scenario, opts Options) (*Server, error) {
 		}
 		s.scenarios[name] = sc
 	}
-	if opts.ConsentsScenario != "" && s.scenarios[opts.ConsentsScenario] == nil {
-		return nil, fmt.Errorf("consents scenario %q does not exist", opts.ConsentsScenario)
+	if opts.Scenario == "" {
+		s.opts.Scenario = DefaultScenario
+	}
+	for what, name := range map[string]string{"consents scenario": opts.ConsentsScenario, "scenario": s.opts.Scenario} {
+		if name != "" && s.scenarios[name] == nil {
+			return nil, fmt.Errorf("%s %q does not exist (known: %s)", what, name, strings.Join(s.Scenarios(), ", "))
+		}
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /token", s.token)
@@ -394,7 +402,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) {
 	code, _ := req["consentCode"].(string)
 	tc, _ := req["testCaseId"].(string)
 	if tc == "" {
-		tc = DefaultScenario
+		tc = s.opts.Scenario
 	}
 	switch {
 	case id == "":
@@ -525,7 +533,7 @@ func (s *Server) listConsents(w http.ResponseWriter, r *http.Request) {
 		name = s.last
 	}
 	if name == "" {
-		name = DefaultScenario
+		name = s.opts.Scenario
 	}
 	s.mu.Unlock()
 	sc := s.scenarios[name]

@@ -1,0 +1,104 @@
+package datadebit
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/store"
+)
+
+// Fixture saves in tx one data debit that a testcase lists under `dataDebits:`. props are
+// create's spec plus dataDebitKey, and the state to bring it to: dateCreated (when it was created;
+// default now), accepted (enabled at dateCreated) and canceledAt (disabled then, at the period end
+// when cancelAtPeriodEnd is true). It goes through the module's own create, enable and disable, so
+// it is checked exactly as they check it and the audit trail is the same; a problem is an error
+// naming the function and the field.
+func Fixture(tx store.Tx, props map[string]any, now time.Time, loc *time.Location) (string, error) {
+	spec := make(map[string]any, len(props))
+	for k, v := range props {
+		spec[k] = v
+	}
+	take := func(k string) any { v := spec[k]; delete(spec, k); return v }
+	key, ok := take("dataDebitKey").(string)
+	if !ok || key == "" {
+		return "", errors.New("dataDebitKey: is required (a string)")
+	}
+	parseTime := func(field string, v any) (time.Time, error) {
+		if v == nil {
+			return time.Time{}, nil
+		}
+		s, _ := v.(string)
+		t, ok := builtins.ParseDate(s, loc)
+		if !ok {
+			return time.Time{}, fmt.Errorf("%s: must be an RFC 3339 time or YYYY-MM-DD, got %v", field, v)
+		}
+		return t, nil
+	}
+	created, err := parseTime("dateCreated", take("dateCreated"))
+	if err != nil {
+		return "", err
+	}
+	if created.IsZero() {
+		created = now
+	}
+	canceledAt, err := parseTime("canceledAt", take("canceledAt"))
+	if err != nil {
+		return "", err
+	}
+	accepted, isBool := take("accepted").(bool)
+	if _, present := props["accepted"]; present && !isBool {
+		return "", fmt.Errorf("accepted: must be true or false, got %v", props["accepted"])
+	}
+	atPeriodEnd, _ := spec["cancelAtPeriodEnd"].(bool)
+
+	vm := goja.New()
+	h := builtins.NewHost(vm)
+	if err := (Module{}).Install(h); err != nil {
+		return "", err
+	}
+	exec := &builtins.Exec{Now: created, Location: loc, Tx: tx}
+	h.SetExec(exec)
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return "", err
+	}
+	parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
+	jsSpec, err := parse(goja.Undefined(), vm.ToValue(string(raw)))
+	if err != nil {
+		return "", err
+	}
+	dd := vm.Get("DataDebit").ToObject(vm)
+	call := func(name string, args ...goja.Value) error {
+		fn, _ := goja.AssertFunction(dd.Get(name))
+		if _, err := fn(goja.Undefined(), args...); err != nil {
+			var ex *goja.Exception
+			if errors.As(err, &ex) {
+				return errors.New(ex.Value().String())
+			}
+			return err
+		}
+		return nil
+	}
+	if err := call("create", vm.ToValue(key), jsSpec); err != nil {
+		return "", err
+	}
+	if accepted {
+		if err := call("enable", vm.ToValue(key)); err != nil {
+			return "", err
+		}
+	}
+	if !canceledAt.IsZero() {
+		exec.Now = canceledAt
+		opts := vm.NewObject()
+		_ = opts.Set("atPeriodEnd", atPeriodEnd)
+		if err := call("disable", vm.ToValue(key), opts); err != nil {
+			return "", err
+		}
+	}
+	return key, nil
+}
