@@ -79,7 +79,7 @@ type Options struct {
 	// Scenario is the scenario of sessions started without a testCaseId, and of the consents
 	// before any session started (default DefaultScenario). A testcase's `ockto: <name>` sets it.
 	Scenario string
-	Now                              func() time.Time
+	Now      func() time.Time
 	// Logf, when set, gets one line per request (never a credential).
 	Logf func(format string, args ...any)
 }
