@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"text/tabwriter"
 
 	"github.com/kubusdev/kubus/builtins/audit"
 	"github.com/kubusdev/kubus/store"
@@ -51,10 +52,12 @@ transaction as the change, and never rewritten.`,
 				writeJSON(out, list)
 				return nil
 			}
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			for _, e := range events {
 				p := e.Props
-				fmt.Fprintf(out, "%s  %-12s %-13s %s  %s  %s → %s\n", p["at"], p["actor"], p["subject"], p["subjectId"], p["action"], orDash(p["from"]), orDash(p["to"]))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s → %s\n", p["at"], p["actor"], p["subject"], p["subjectId"], p["action"], orDash(p["from"]), orDash(p["to"]))
 			}
+			tw.Flush()
 			if len(events) == 0 {
 				fmt.Fprintln(cmd.ErrOrStderr(), "no audit events")
 			}

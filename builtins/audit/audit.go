@@ -27,6 +27,10 @@ type Event struct {
 }
 
 // Append adds an event to the trail in tx.
+// timeLayout is how "at" is kept: UTC with exactly three decimals (a JS Date's precision), so
+// that the text sorts as the time does.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
 func Append(tx store.Tx, e Event) error {
 	if tx == nil {
 		return fmt.Errorf("audit: no store transaction")
@@ -35,7 +39,7 @@ func Append(tx store.Tx, e Event) error {
 		e.Actor = "system"
 	}
 	props := map[string]any{
-		"at": e.At.UTC().Format(time.RFC3339Nano), "actor": e.Actor, "subject": e.Subject, "subjectId": e.ID,
+		"at": e.At.UTC().Format(timeLayout), "actor": e.Actor, "subject": e.Subject, "subjectId": e.ID,
 		"action": e.Action, "from": e.From, "to": e.To,
 	}
 	if e.Details != nil {

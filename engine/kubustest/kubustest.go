@@ -110,7 +110,8 @@ func runCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase, s s
 	if err := saveFixtures(rs, tc, s, now); err != nil {
 		return failed(rs, tc, "fixtures", err)
 	}
-	opts := engine.ExecOptions{Now: now, Culture: tc.Culture, Store: s}
+	// A testcase never reaches a real Ockto: without a scenario, Ockto reads as not configured.
+	opts := engine.ExecOptions{Now: now, Culture: tc.Culture, Store: s, Getenv: noOckto}
 	if tc.Ockto != "" {
 		sim, err := serveOcktoSim(rs.Model(), tc, now)
 		if err != nil {

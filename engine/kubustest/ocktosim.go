@@ -41,6 +41,15 @@ func (s *ocktoSim) getenv(name string) (string, bool) {
 	return "", false
 }
 
+// noOckto is the environment of a testcase without `ockto:`: Ockto is not configured, whatever the
+// developer's environment says.
+func noOckto(name string) (string, bool) {
+	if name == ockto.EnvEndpoint {
+		return "", true
+	}
+	return "", false
+}
+
 // serveOcktoSim serves the simulator for a testcase with `ockto: <scenario>`: sessions started
 // without a testCaseId follow that scenario, the AIS consents are that scenario's, and its clock is
 // the testcase's clock, so the simulated dates are the same on every run.
