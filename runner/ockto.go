@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -67,9 +68,11 @@ result, consents, flaky, startError, malformed, hang}.`,
 			defer stop()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "Ockto simulator on http://%s\n", ln.Addr())
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			for _, name := range sim.Scenarios() {
-				fmt.Fprintf(out, "  %-13s %s\n", name, sim.Describe(name))
+				fmt.Fprintf(tw, "  %s\t%s\n", name, sim.Describe(name))
 			}
+			tw.Flush()
 			srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()
