@@ -13,7 +13,7 @@ import (
 
 // The keys each part of ruleset.yaml may have (the JSON form adds `file` where noted in the loader).
 var (
-	rootKeys       = []string{"name", "version", "description", "uses", "library", "culture", "timezone", "inputs", "entities", "constants", "tables", "functions", "rules", "alerts", "testcases"}
+	rootKeys       = []string{"name", "version", "description", "uses", "library", "culture", "timezone", "inputs", "entities", "constants", "tables", "functions", "rules", "alerts", "ocktoScenarios", "testcases"}
 	inputKeys      = []string{"type", "values", "of", "required", "default", "from", "output", "label", "description"}
 	entityKeys     = []string{"persisted", "description", "properties", "calculated"}
 	propertyKeys   = []string{"type", "values", "of", "required", "default", "label", "description"}
@@ -188,6 +188,9 @@ func (l *loader) loadMain(file string, src []byte) {
 	}
 	if e, ok := m["alerts"]; ok {
 		l.decodeAlerts(d, e.V)
+	}
+	if e, ok := m["ocktoScenarios"]; ok {
+		l.rs.OcktoScenarios = l.objectValue(d, e.V, "ocktoScenarios")
 	}
 	if e, ok := m["testcases"]; ok {
 		l.testcases(d, e.V, RulesetFile, "testcases")

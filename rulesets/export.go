@@ -219,6 +219,9 @@ func exportTree(rs *Ruleset, mode exportMode) *Object {
 		root.Set("alerts", alerts)
 	}
 
+	if rs.OcktoScenarios != nil && mode != modeDir { // the folder form writes ockto-scenarios.yaml
+		root.Set("ocktoScenarios", rs.OcktoScenarios)
+	}
 	var tcs []any
 	for _, tc := range rs.Testcases {
 		if mode == modeDir && !isInlineTestcase(tc) {

@@ -76,6 +76,7 @@ func LoadDir(dir string, opts *LoadOptions) (*Ruleset, error) {
 	} else {
 		l.loadMain(RulesetFile, src)
 	}
+	l.loadScenarios()
 	l.loadTestFiles()
 	l.finish()
 	if err := l.probs.err(); err != nil {
@@ -166,6 +167,31 @@ func errText(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// ScenariosFile is the file in a ruleset folder with the Ockto simulator scenarios of its testcases.
+const ScenariosFile = "ockto-scenarios.yaml"
+
+// loadScenarios reads ockto-scenarios.yaml when the folder has one.
+func (l *loader) loadScenarios() {
+	src, err := l.root.ReadFile(ScenariosFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		l.probs.add(Pos{File: ScenariosFile}, "", "", "cannot read %s: %s", ScenariosFile, errText(err))
+		return
+	}
+	d := newDecoder(ScenariosFile, src, &l.probs)
+	root, _ := d.parse(src)
+	if root == nil {
+		return
+	}
+	if l.rs.OcktoScenarios != nil {
+		d.problem(root, "", "keep the scenarios in one place: "+ScenariosFile+" or `ocktoScenarios:` in "+RulesetFile, "the Ockto scenarios are written twice")
+		return
+	}
+	l.rs.OcktoScenarios = l.objectValue(d, root, "")
 }
 
 // loadTestFiles reads tests/*.yaml in name order.

@@ -47,6 +47,11 @@ type Ruleset struct {
 	Alerts    []*Alert
 	Testcases []*Testcase
 
+	// OcktoScenarios are the Ockto simulator scenarios its testcases may name besides the built-in
+	// ones: the folder's ockto-scenarios.yaml, or `ocktoScenarios` in the JSON form. Their content
+	// is the simulator's to read (package ocktosim); nil when there are none.
+	OcktoScenarios *Object
+
 	// Dir is the folder the ruleset was loaded from ("" for the JSON form). Test files and --update use it.
 	Dir string
 }

@@ -79,6 +79,14 @@ func WriteDir(rs *Ruleset, dir string) error {
 		}
 	}
 
+	if rs.OcktoScenarios != nil {
+		data, err := encodeYAML(rs.OcktoScenarios)
+		if err != nil {
+			return err
+		}
+		files[ScenariosFile] = data
+	}
+
 	var testFiles []string
 	byFile := map[string][]any{}
 	shared := map[string]bool{}

@@ -1,21 +1,15 @@
 package kubustest
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/http/httptest"
-	"path/filepath"
 	"time"
 
 	"github.com/kubusdev/kubus/builtins/ockto"
 	"github.com/kubusdev/kubus/builtins/ockto/ocktosim"
 	"github.com/kubusdev/kubus/rulesets"
 )
-
-// ScenariosFile is the file in a ruleset folder whose Ockto scenarios its testcases may name
-// besides the built-in ones (happy, no-scan, refused, flaky, ...).
-const ScenariosFile = "ockto-scenarios.yaml"
 
 // Credentials of the simulator a testcase talks to; it lives for one testcase on 127.0.0.1.
 const (
@@ -55,21 +49,19 @@ func noOckto(name string) (string, bool) {
 // the testcase's clock, so the simulated dates are the same on every run.
 func serveOcktoSim(rs *rulesets.Ruleset, tc *rulesets.Testcase, now time.Time) (*ocktoSim, error) {
 	var scenarios map[string]ocktosim.Scenario
-	if rs.Dir != "" {
-		path := filepath.Join(rs.Dir, ScenariosFile)
-		var err error
-		scenarios, err = ocktosim.LoadScenarios(path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			scenarios = nil
-		case err != nil:
+	if rs.OcktoScenarios != nil {
+		b, err := json.Marshal(rs.OcktoScenarios.Map())
+		if err != nil {
+			return nil, err
+		}
+		if scenarios, err = ocktosim.ParseScenarios(b, rulesets.ScenariosFile); err != nil {
 			return nil, err
 		}
 	}
 	sim, err := ocktosim.New(scenarios, ocktosim.Options{Username: simUser, Password: simPassword, ProviderCode: simProvider,
 		Now: func() time.Time { return now }, Scenario: tc.Ockto, SlowDelay: 3 * time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("%w (a testcase names a built-in scenario or one of %s in the ruleset folder)", err, ScenariosFile)
+		return nil, fmt.Errorf("%w (a testcase names a built-in scenario or one of %s in the ruleset folder)", err, rulesets.ScenariosFile)
 	}
 	srv := httptest.NewServer(sim)
 	return &ocktoSim{srv: srv, env: map[string]string{
@@ -77,3 +69,7 @@ func serveOcktoSim(rs *rulesets.Ruleset, tc *rulesets.Testcase, now time.Time) (
 		ockto.EnvCert: "", ockto.EnvKey: "", ockto.EnvTimeout: "2s", ockto.EnvRetries: "2",
 	}}, nil
 }
+
+// ScenariosFile is the file in a ruleset folder with the Ockto scenarios its testcases may name
+// besides the built-in ones (happy, no-scan, refused, flaky, ...).
+const ScenariosFile = rulesets.ScenariosFile

@@ -243,6 +243,12 @@ func LoadScenarios(path string) (map[string]Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseScenarios(b, path)
+}
+
+// ParseScenarios reads scenarios as LoadScenarios does, from YAML or JSON text; source names it
+// in errors.
+func ParseScenarios(b []byte, path string) (map[string]Scenario, error) {
 	var raw any
 	if err := yaml.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
