@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -11,6 +14,10 @@ import (
 	"github.com/kubusdev/kubus/builtins"
 	"github.com/kubusdev/kubus/store"
 )
+
+// fixtureKeys are the fields of a `dataDebits:` item: the key, create's spec and the state.
+var fixtureKeys = []string{"dataDebitKey", "purpose", "start", "period", "termsUrl", "cancelAtPeriodEnd", "requestClientName",
+	"requestClientUrl", "requestClientLogoUrl", "requestDescription", "bundle", "dateCreated", "accepted", "canceledAt"}
 
 // Fixture saves in tx one data debit that a testcase lists under `dataDebits:`. props are
 // create's spec plus dataDebitKey, and the state to bring it to: dateCreated (when it was created;
@@ -20,7 +27,11 @@ import (
 // naming the function and the field.
 func Fixture(tx store.Tx, props map[string]any, now time.Time, loc *time.Location) (string, error) {
 	spec := make(map[string]any, len(props))
-	for k, v := range props {
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		v := props[k]
+		if !slices.Contains(fixtureKeys, k) { // create ignores what it does not read: a typo would go unnoticed
+			return "", fmt.Errorf("%s: is not a field of a data debit (use %s)", k, strings.Join(fixtureKeys, ", "))
+		}
 		spec[k] = v
 	}
 	take := func(k string) any { v := spec[k]; delete(spec, k); return v }
@@ -49,6 +60,10 @@ func Fixture(tx store.Tx, props map[string]any, now time.Time, loc *time.Locatio
 	canceledAt, err := parseTime("canceledAt", take("canceledAt"))
 	if err != nil {
 		return "", err
+	}
+	if !canceledAt.IsZero() && canceledAt.Before(created) {
+		return "", fmt.Errorf("canceledAt: %s is before dateCreated %s (which defaults to the testcase's now)",
+			canceledAt.UTC().Format(time.RFC3339Nano), created.UTC().Format(time.RFC3339Nano))
 	}
 	accepted, isBool := take("accepted").(bool)
 	if _, present := props["accepted"]; present && !isBool {
