@@ -17,9 +17,7 @@ import (
 // nil, at an Ockto simulator over real HTTP.
 func checkVM(t *testing.T, sim *ocktosim.Server) *vmEnv {
 	t.Helper()
-	tx := storetest.Open(t).Begin()
-	t.Cleanup(tx.Discard)
-	v := newVM(t, tx)
+	v := newVM(t, storetest.Begin(t))
 	if err := (datadebit.Module{}).Install(v.h); err != nil {
 		t.Fatal(err)
 	}

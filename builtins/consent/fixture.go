@@ -2,6 +2,7 @@ package consent
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -26,9 +27,13 @@ var (
 func Fixture(tx store.Tx, props map[string]any, now time.Time, loc *time.Location) (string, error) {
 	r := fixtureReader{loc: loc}
 	r.keys(props, "", fixtureKeys)
-	doc, _ := props["document"].(map[string]any)
-	if doc == nil {
-		r.failf("document", "is required: {uri, contentType?, revisionId?, revisedAt?}")
+	doc, isMap := props["document"].(map[string]any)
+	if !isMap {
+		if props["document"] == nil {
+			r.failf("document", "is required: {uri, contentType?, revisionId?, revisedAt?}")
+		} else {
+			r.failf("document", "must be a mapping {uri, contentType?, revisionId?, revisedAt?}, got %v", props["document"])
+		}
 	}
 	r.keys(doc, "document.", fixtureDocKeys)
 	s := CreateSpec{Type: r.str(props, "type", true), UserID: r.str(props, "userId", true),
@@ -107,7 +112,7 @@ func (r *fixtureReader) failf(field, format string, args ...any) {
 }
 
 func (r *fixtureReader) keys(m map[string]any, prefix string, known []string) {
-	for k := range m {
+	for _, k := range slices.Sorted(maps.Keys(m)) { // sorted: the same key is named on every run
 		if !slices.Contains(known, k) {
 			r.failf(prefix+k, "is not a field of a consent (use %s)", strings.Join(known, ", "))
 		}

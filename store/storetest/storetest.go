@@ -19,3 +19,12 @@ func Open(t testing.TB) *store.Bolt {
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// Begin opens an empty store as Open does and begins a transaction on it, discarded when the
+// test ends (a test that commits it first loses nothing).
+func Begin(t testing.TB) store.Tx {
+	t.Helper()
+	tx := Open(t).Begin()
+	t.Cleanup(tx.Discard)
+	return tx
+}
