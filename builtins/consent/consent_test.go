@@ -30,9 +30,7 @@ func TestTransitions(t *testing.T) {
 			tr := Transitions[action]
 			allowed := slices.Contains(tr.From, from)
 			t.Run(fmt.Sprintf("%s from %s", action, from), func(t *testing.T) {
-				s := storetest.Open(t)
-				tx := s.Begin()
-				defer tx.Discard()
+				tx := storetest.Begin(t)
 				v := newVM(t, tx)
 				v.run(`var c = inState("u1", "` + from + `")`)
 				id := v.run(`c._id`).String()
@@ -155,9 +153,7 @@ func quoteJS(v any) string {
 // TestArgumentTypes: wrong argument types are TypeErrors naming the function, values that cannot
 // be read are RangeErrors.
 func TestArgumentTypes(t *testing.T) {
-	s := storetest.Open(t)
-	tx := s.Begin()
-	defer tx.Discard()
+	tx := storetest.Begin(t)
 	v := newVM(t, tx)
 	cases := map[string]string{
 		`Consent.create()`: "TypeError: Consent.create: spec is required (an object)",
@@ -211,9 +207,7 @@ func TestNoStore(t *testing.T) {
 }
 
 func TestGiveMatchingVsInstance(t *testing.T) {
-	s := storetest.Open(t)
-	tx := s.Begin()
-	defer tx.Discard()
+	tx := storetest.Begin(t)
 	v := newVM(t, tx)
 	v.run(`
 		var a = make("u1", {contextUri: "https://shop.example/1"});
@@ -258,9 +252,7 @@ func TestGiveMatchingVsInstance(t *testing.T) {
 }
 
 func TestNeededConsolidate(t *testing.T) {
-	s := storetest.Open(t)
-	tx := s.Begin()
-	defer tx.Discard()
+	tx := storetest.Begin(t)
 	v := newVM(t, tx)
 	v.run(`
 		make("u1", {contextUri: "https://shop.example/1"});
@@ -283,9 +275,7 @@ func TestNeededConsolidate(t *testing.T) {
 }
 
 func TestRescindFirstVsAll(t *testing.T) {
-	s := storetest.Open(t)
-	tx := s.Begin()
-	defer tx.Discard()
+	tx := storetest.Begin(t)
 	v := newVM(t, tx)
 	v.run(`
 		var a = make("u1", {contextUri: "https://shop.example/1"});
@@ -313,9 +303,7 @@ func TestRescindFirstVsAll(t *testing.T) {
 }
 
 func TestReviseStaleNeeded(t *testing.T) {
-	s := storetest.Open(t)
-	tx := s.Begin()
-	defer tx.Discard()
+	tx := storetest.Begin(t)
 	v := newVM(t, tx)
 	v.run(`
 		var g1 = inState("u1", "given");
@@ -377,9 +365,7 @@ func TestReviseStaleNeeded(t *testing.T) {
 }
 
 func TestMoveDocument(t *testing.T) {
-	s := storetest.Open(t)
-	tx := s.Begin()
-	defer tx.Discard()
+	tx := storetest.Begin(t)
 	v := newVM(t, tx)
 	v.run(`
 		var p = make("u1");
@@ -411,9 +397,7 @@ func TestMoveDocument(t *testing.T) {
 }
 
 func TestETag(t *testing.T) {
-	s := storetest.Open(t)
-	tx := s.Begin()
-	defer tx.Discard()
+	tx := storetest.Begin(t)
 	v := newVM(t, tx)
 	v.run(`var c = inState("u1", "given")`)
 	etag := v.run(`c.etag`).String()
@@ -452,9 +436,7 @@ func TestETag(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	s := storetest.Open(t)
-	tx := s.Begin()
-	defer tx.Discard()
+	tx := storetest.Begin(t)
 	v := newVM(t, tx)
 	step := func(d time.Duration, src string) { v.exec.Now = clock.Add(d); v.run(src) }
 	step(0, `inState("ann", "given", {type: "termsAndConditions", document: {uri: TC}, contextUri: "https://shop.example/orders/1"})`)
@@ -681,9 +663,7 @@ func TestConcurrentGive(t *testing.T) {
 }
 
 func TestErrorShape(t *testing.T) {
-	s := storetest.Open(t)
-	tx := s.Begin()
-	defer tx.Discard()
+	tx := storetest.Begin(t)
 	v := newVM(t, tx)
 	// A ruleset that shadows Error still gets real errors.
 	v.run(`var c = make("u1"); globalThis.Error = function () { return {fake: true} };`)

@@ -203,7 +203,7 @@ func TestDiscardedTxLeavesNothing(t *testing.T) {
 }
 
 func TestUpdateEnableFlow(t *testing.T) {
-	tx := storetest.Open(t).Begin()
+	tx := storetest.Begin(t)
 	e := newEnv(t, tx, t0.Add(day))
 	e.run(`DataDebit.create("dd-1", spec())`)
 	e.seq(`DataDebit.enable("dd-1").active`, true)
@@ -270,7 +270,7 @@ func TestDisable(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tx := storetest.Open(t).Begin()
+			tx := storetest.Begin(t)
 			e := newEnv(t, tx, t0)
 			e.run(`DataDebit.create("dd", spec()); DataDebit.enable("dd")`)
 			e.at(t0.Add(15 * day))
@@ -300,7 +300,7 @@ func TestDisable(t *testing.T) {
 }
 
 func TestDisableEdgeCases(t *testing.T) {
-	tx := storetest.Open(t).Begin()
+	tx := storetest.Begin(t)
 	e := newEnv(t, tx, t0.Add(12*day))
 
 	// At period end, then immediately: the immediate one ends it now.
@@ -391,7 +391,7 @@ func TestValues(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	tx := storetest.Open(t).Begin()
+	tx := storetest.Begin(t)
 	e := newEnv(t, tx, t0)
 	e.expect(map[string]any{`DataDebit.list().length`: int64(0)})
 	e.run(`DataDebit.create("b", spec()); DataDebit.enable("b")`)
@@ -412,7 +412,7 @@ func TestList(t *testing.T) {
 }
 
 func TestArgumentErrors(t *testing.T) {
-	e := newEnv(t, storetest.Open(t).Begin(), t0)
+	e := newEnv(t, storetest.Begin(t), t0)
 	const c = "DataDebit.create: "
 	cases := map[string]any{
 		`DataDebit.create()`:                                                                                         "TypeError: " + c + "key is required (a string)",
@@ -471,7 +471,7 @@ func TestWithoutStoreOrExecution(t *testing.T) {
 }
 
 func TestMalformedStoredRecord(t *testing.T) {
-	tx := storetest.Open(t).Begin()
+	tx := storetest.Begin(t)
 	if _, err := tx.Put(Kind, &store.Record{ID: "bad", Props: map[string]any{"dataDebitKey": "bad", "permissions": "nope"}}, t0); err != nil {
 		t.Fatal(err)
 	}

@@ -116,9 +116,7 @@ func TestModuleWithoutStore(t *testing.T) {
 
 func TestModuleErrors(t *testing.T) {
 	_, srv := newSim(t, nil, ocktosim.Options{})
-	s := storetest.Open(t)
-	tx := s.Begin()
-	defer tx.Discard()
+	tx := storetest.Begin(t)
 	vm := newVM(t, simEnv(srv.URL, EnvTimeout, "200ms", EnvRetries, "0"), tx)
 	builtinstest.Eval(t, vm, `Ockto.startSession("ns", {consentCode: "001", testCaseId: "no-scan"})`)
 

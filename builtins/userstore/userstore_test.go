@@ -162,7 +162,7 @@ func TestDiscardedTxLeavesNoUser(t *testing.T) {
 }
 
 func TestInviteDefaults(t *testing.T) {
-	vm, _ := newVM(t, storetest.Open(t).Begin())
+	vm, _ := newVM(t, storetest.Begin(t))
 	invited(t, vm, `UserStore.invite("ann@example.com")`)
 	invited(t, vm, `UserStore.invite("bob@example.com", {})`)
 	invited(t, vm, `UserStore.invite("cy@example.com", {roles: undefined, accessExpirationDate: null})`)
@@ -190,7 +190,7 @@ func TestInviteEmails(t *testing.T) {
 		long:                     long,
 		"ÿves@example.fr":        "ÿves@example.fr",
 	}
-	vm, _ := newVM(t, storetest.Open(t).Begin())
+	vm, _ := newVM(t, storetest.Begin(t))
 	for given, stored := range accepted {
 		invited(t, vm, `UserStore.invite(`+jsString(given)+`)`)
 		if got := builtinstest.Eval(t, vm, `UserStore.getByEmail(`+jsString(given)+`).email`); got != stored {
@@ -284,7 +284,7 @@ func TestConcurrentInvitesOfOneEmail(t *testing.T) {
 }
 
 func TestInviteExpiration(t *testing.T) {
-	vm, _ := newVM(t, storetest.Open(t).Begin())
+	vm, _ := newVM(t, storetest.Begin(t))
 	n := 0
 	next := func() string {
 		n++
@@ -325,7 +325,7 @@ func TestInviteExpiration(t *testing.T) {
 }
 
 func TestInviteRoles(t *testing.T) {
-	vm, _ := newVM(t, storetest.Open(t).Begin())
+	vm, _ := newVM(t, storetest.Begin(t))
 	invited(t, vm, `UserStore.invite("a@example.com", {roles: Array.from({length: 100}, (_, i) => "r" + i)})`)
 	refusedRoles := map[string]string{
 		`[""]`:       "roles[0] is empty",
@@ -344,7 +344,7 @@ func TestInviteRoles(t *testing.T) {
 }
 
 func TestWrongArgumentTypes(t *testing.T) {
-	vm, _ := newVM(t, storetest.Open(t).Begin())
+	vm, _ := newVM(t, storetest.Begin(t))
 	cases := map[string]string{
 		`UserStore.invite()`:                                                                               "TypeError: UserStore.invite: email is required (a string)",
 		`UserStore.invite(42)`:                                                                             "TypeError: UserStore.invite: email must be a string, got 42",
@@ -395,7 +395,7 @@ func TestNoStore(t *testing.T) {
 }
 
 func TestStoreFailureWrapsTheError(t *testing.T) {
-	tx := storetest.Open(t).Begin()
+	tx := storetest.Begin(t)
 	tx.Discard()
 	vm, _ := newVM(t, tx)
 	for _, expr := range []string{`UserStore.invite("a@example.com")`, `UserStore.getByEmail("a@example.com")`} {
