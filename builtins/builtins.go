@@ -121,6 +121,25 @@ type Exec struct {
 	raised      []RaisedAlert
 }
 
+// ExecMemo keeps one value for the length of an execution: what a builtin computes once per
+// execution (a configuration read, an answer from an outside service). The engine reuses Exec
+// values, so it is keyed on the Exec and its Serial. The zero value is empty.
+type ExecMemo[T any] struct {
+	exec   *Exec
+	serial uint64
+	val    T
+}
+
+// Get returns the value kept for e, or makes it (a make that throws keeps nothing).
+func (m *ExecMemo[T]) Get(e *Exec, make func() T) T {
+	if m.exec == e && m.serial == e.Serial {
+		return m.val
+	}
+	v := make()
+	m.exec, m.serial, m.val = e, e.Serial, v
+	return v
+}
+
 // RaisedAlert is an alert raised from code with System.createAlert.
 type RaisedAlert struct {
 	Name    string

@@ -420,3 +420,28 @@ func TestMustExec(t *testing.T) {
 		t.Errorf("Location outside an execution = %v", h.Location())
 	}
 }
+
+func TestExecMemo(t *testing.T) {
+	var m builtins.ExecMemo[int]
+	calls := 0
+	next := func() int { calls++; return calls }
+	e := &builtins.Exec{Serial: 7}
+	if a, b := m.Get(e, next), m.Get(e, next); a != 1 || b != 1 {
+		t.Fatalf("same execution: %d, %d, want 1, 1", a, b)
+	}
+	e.Serial++ // the engine reuses the Exec for the next execution
+	if got := m.Get(e, next); got != 2 {
+		t.Fatalf("next execution: %d, want 2", got)
+	}
+	if got := m.Get(&builtins.Exec{Serial: e.Serial}, next); got != 3 {
+		t.Fatalf("another Exec with the same serial: %d, want 3", got)
+	}
+	e.Serial++
+	func() {
+		defer func() { _ = recover() }()
+		m.Get(e, func() int { panic("thrown") })
+	}()
+	if got := m.Get(e, next); got != 4 {
+		t.Fatalf("after a make that threw: %d, want 4 (nothing kept)", got)
+	}
+}

@@ -167,23 +167,17 @@ func (Module) Install(h *builtins.Host) error {
 		return err
 	}
 	rt := runtimeOf(h)
-	var (
-		lastExec   *builtins.Exec
-		lastSerial uint64
-		lastCodes  goja.Value
-	)
+	var memo builtins.ExecMemo[goja.Value]
 	getter := h.Func("Ockto.ConsentCodes", func(goja.FunctionCall) goja.Value {
 		const fn = "Ockto.ConsentCodes"
 		e := h.MustExec(fn)
-		if lastCodes != nil && lastExec == e && lastSerial == e.Serial {
-			return lastCodes
-		}
-		codes, err := loadConsentCodes(e.Getenv)
-		if err != nil {
-			h.Error(fn, "%v", err)
-		}
-		lastExec, lastSerial, lastCodes = e, e.Serial, rt.codesObject(codes)
-		return lastCodes
+		return memo.Get(e, func() goja.Value {
+			codes, err := loadConsentCodes(e.Getenv)
+			if err != nil {
+				h.Error(fn, "%v", err)
+			}
+			return rt.codesObject(codes)
+		})
 	})
 	return ns.DefineAccessorProperty("ConsentCodes", getter, nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
 }
@@ -442,30 +436,21 @@ func (c *call) consents(q ConsentQuery) goja.Value {
 // caller in errors ("Ockto is not configured" included).
 func ConsentFetcher(h *builtins.Host) func(fn string) []*goja.Object {
 	rt := runtimeOf(h)
-	var (
-		lastExec   *builtins.Exec
-		lastSerial uint64
-		last       []*goja.Object
-	)
+	var memo builtins.ExecMemo[[]*goja.Object]
 	return func(fn string) []*goja.Object {
-		c := begin(rt, fn)
-		if last != nil && lastExec == c.exec && lastSerial == c.exec.Serial {
-			return last
-		}
-		arr := c.consents(ConsentQuery{Active: true, Historical: true, Open: true}).(*goja.Object)
-		var list []*goja.Object
-		for _, k := range arr.Keys() {
-			o, ok := arr.Get(k).(*goja.Object)
-			if !ok {
-				h.Error(fn, "Ockto returned an AIS consent that is not an object: %s", builtins.Describe(arr.Get(k)))
+		return memo.Get(h.MustExec(fn), func() []*goja.Object {
+			c := begin(rt, fn)
+			arr := c.consents(ConsentQuery{Active: true, Historical: true, Open: true}).(*goja.Object)
+			list := []*goja.Object{}
+			for _, k := range arr.Keys() {
+				o, ok := arr.Get(k).(*goja.Object)
+				if !ok {
+					h.Error(fn, "Ockto returned an AIS consent that is not an object: %s", builtins.Describe(arr.Get(k)))
+				}
+				list = append(list, o)
 			}
-			list = append(list, o)
-		}
-		if list == nil {
-			list = []*goja.Object{}
-		}
-		lastExec, lastSerial, last = c.exec, c.exec.Serial, list
-		return list
+			return list
+		})
 	}
 }
 
