@@ -12,7 +12,7 @@ import (
 )
 
 // normalRandom draws from a generator that belongs to the runtime and is reseeded whenever the
-// host starts serving another execution (another Exec.Serial).
+// host starts serving another execution (builtins.ExecMemo).
 // The seed is SHA-256 of the execution clock (Unix nanoseconds) and the ruleset name and version,
 // so the n-th call in an execution with a fixed `now:` returns the same number on every run and
 // on every pooled runtime, while executions with another clock or ruleset draw other numbers.
@@ -20,10 +20,7 @@ import (
 // here with Box–Muller rather than rand.NormFloat64, whose algorithm Go does not promise to keep.
 func normalRandom(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 	const fn = namespace + ".normalRandom"
-	var (
-		seededFor uint64 // Exec.Serial the generator was seeded for
-		src       *rand.PCG
-	)
+	var gen builtins.ExecMemo[*rand.PCG]
 	return func(call goja.FunctionCall) goja.Value {
 		mean := h.OptFinite(call, 0, fn, "mean", 0)
 		sd := h.OptFinite(call, 1, fn, "sd", 1)
@@ -31,10 +28,7 @@ func normalRandom(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 			h.RangeError(fn, "sd must not be negative, got %s", builtins.Describe(call.Argument(1)))
 		}
 		e := h.MustExec(fn)
-		if src == nil || e.Serial != seededFor {
-			seededFor = e.Serial
-			src = rand.NewPCG(seed(e))
-		}
+		src := gen.Get(e, func() *rand.PCG { return rand.NewPCG(seed(e)) })
 		return h.VM.ToValue(mean + sd*standardNormal(src))
 	}
 }
