@@ -30,6 +30,29 @@ type Limits struct {
 	// (default 512 MiB). It is the backstop for runaway growth no other limit sees, such as string
 	// doubling; concurrent executions share the heap, so it is a guard, not an account.
 	MaxMemory uint64
+	// MaxBufferBytes is the largest ArrayBuffer (and so TypedArray or DataView) rule code may make, in
+	// bytes (default 64 MiB).
+	MaxBufferBytes int
+	// MaxBigIntBits is the largest BigInt an operation (**, <<, *, BigInt(), literals) may make, in
+	// bits (default 1 Mi bits, about 315,000 decimal digits).
+	MaxBigIntBits int
+	// MaxArguments is the most arguments one call may receive through apply, Reflect.apply,
+	// Reflect.construct or spread (default 65,536).
+	MaxArguments int
+	// MaxSymbols is how many registry symbols (Symbol.for) one execution may make (default 10,000);
+	// the registry is per execution, so nothing accumulates in a pooled runtime.
+	MaxSymbols int
+	// MaxOutputBytes bounds the size of a result as JSON: output, alerts, diagnostics and explain
+	// together (default 16 MiB). A value shared by several parents counts once per parent.
+	MaxOutputBytes int
+	// MaxOutputNodes bounds the number of values (objects, arrays, strings, numbers…) in a result,
+	// counting a shared value once per parent (default 1 Mi).
+	MaxOutputNodes int
+	// MaxAlerts is the most alerts one execution may raise, declared and System.createAlert
+	// together (default 1,000).
+	MaxAlerts int
+	// MaxStackFrames is how many author-code frames an error keeps, innermost first (default 16).
+	MaxStackFrames int
 }
 
 // DefaultLimits are the limits used for zero fields.
@@ -40,6 +63,14 @@ var DefaultLimits = Limits{
 	MaxStringLength:   16 << 20,
 	MaxArrayLength:    10 << 20,
 	MaxMemory:         512 << 20,
+	MaxBufferBytes:    64 << 20,
+	MaxBigIntBits:     1 << 20,
+	MaxArguments:      1 << 16,
+	MaxSymbols:        10_000,
+	MaxOutputBytes:    16 << 20,
+	MaxOutputNodes:    1 << 20,
+	MaxAlerts:         1_000,
+	MaxStackFrames:    16,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -61,6 +92,16 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxMemory > 0 {
 		d.MaxMemory = l.MaxMemory
+	}
+	for _, f := range []struct{ from, to *int }{
+		{&l.MaxBufferBytes, &d.MaxBufferBytes}, {&l.MaxBigIntBits, &d.MaxBigIntBits},
+		{&l.MaxArguments, &d.MaxArguments}, {&l.MaxSymbols, &d.MaxSymbols},
+		{&l.MaxOutputBytes, &d.MaxOutputBytes}, {&l.MaxOutputNodes, &d.MaxOutputNodes},
+		{&l.MaxAlerts, &d.MaxAlerts}, {&l.MaxStackFrames, &d.MaxStackFrames},
+	} {
+		if *f.from > 0 {
+			*f.to = *f.from
+		}
 	}
 	return d
 }
