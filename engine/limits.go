@@ -194,8 +194,15 @@ func installGuards(h *builtins.Host, l Limits) error {
 	join := h.Func("Array.prototype.join", func(call goja.FunctionCall) goja.Value {
 		return boundedJoin(h, call.Argument(0), call.Argument(1), l.MaxStringLength)
 	})
-	_, err = install(goja.Undefined(), vm.ToValue(l.MaxStringLength), vm.ToValue(l.MaxArrayLength), join)
-	return err
+	if _, err = install(goja.Undefined(), vm.ToValue(l.MaxStringLength), vm.ToValue(l.MaxArrayLength), join); err != nil {
+		return err
+	}
+	for _, g := range guardInstallers {
+		if err := g(h, l); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // boundedJoin is Array.prototype.join that stops as soon as the result would pass the string limit,
