@@ -116,6 +116,9 @@ type Exec struct {
 	// see its own writes, and the engine commits it only when the execution succeeds.
 	Tx store.Tx
 
+	// MaxAlerts is how many alerts code may raise in this execution (0: no bound); Raise refuses more.
+	MaxAlerts int
+
 	diagnostics []Diagnostic // ring buffer of the last MaxDiagnostics lines
 	dropped     int
 	raised      []RaisedAlert
@@ -150,8 +153,14 @@ type RaisedAlert struct {
 	Stack []goja.StackFrame
 }
 
-// Raise records an alert raised from code.
-func (e *Exec) Raise(a RaisedAlert) { e.raised = append(e.raised, a) }
+// Raise records an alert raised from code. It refuses one past MaxAlerts, before keeping anything.
+func (e *Exec) Raise(a RaisedAlert) error {
+	if e.MaxAlerts > 0 && len(e.raised) >= e.MaxAlerts {
+		return fmt.Errorf("more than %d alerts in one execution (Limits.MaxAlerts)", e.MaxAlerts)
+	}
+	e.raised = append(e.raised, a)
+	return nil
+}
 
 // Raised are the alerts raised from code, in the order they were raised.
 func (e *Exec) Raised() []RaisedAlert { return e.raised }

@@ -18,10 +18,11 @@ type PlainLimits struct {
 	MaxKeys   int // object and Map keys kept; then a "..." key whose value is "N more keys"
 	MaxString int // UTF-16 code units kept of a string; then "... N more characters" is appended
 	MaxNodes  int // objects converted in total per call; after that an object becomes "[...]"
+	MaxChars  int // UTF-16 code units kept of all strings together per call; then they are cut like MaxString
 }
 
 // DefaultPlainLimits are the limits Plain, Host.Plain and Host.PlainArgs use.
-var DefaultPlainLimits = PlainLimits{MaxDepth: 10, MaxItems: 100, MaxKeys: 100, MaxString: 10_000, MaxNodes: 10_000}
+var DefaultPlainLimits = PlainLimits{MaxDepth: 10, MaxItems: 100, MaxKeys: 100, MaxString: 10_000, MaxNodes: 10_000, MaxChars: 256 << 10}
 
 // Plain converts a JS value into a JSON-safe Go value, for diagnostics (console arguments, error
 // details). The result is built only from nil, bool, float64, string, []any and map[string]any:
@@ -84,6 +85,7 @@ type plainer struct {
 	l     PlainLimits
 	vm    *goja.Runtime // nil: exceptions propagate
 	nodes int
+	chars int            // string code units kept so far, against MaxChars
 	path  []*goja.Object // objects being converted: the ancestors of the current value
 }
 
@@ -126,10 +128,26 @@ func plainPrimitive(x any) any {
 }
 
 func (p *plainer) str(s goja.String) any {
-	if n := s.Length(); n > p.l.MaxString {
-		return s.Substring(0, p.l.MaxString).String() + fmt.Sprintf("... %d more characters", n-p.l.MaxString)
+	keep := p.l.MaxString
+	if p.l.MaxChars > 0 {
+		keep = max(0, min(keep, p.l.MaxChars-p.chars))
 	}
+	n := s.Length()
+	if n > keep {
+		p.chars += keep
+		return s.Substring(0, keep).String() + fmt.Sprintf("... %d more characters", n-keep)
+	}
+	p.chars += n
 	return s.String()
+}
+
+// text is a string primitive as str keeps it, else "".
+func (p *plainer) text(v goja.Value) string {
+	if s, ok := v.(goja.String); ok {
+		out, _ := p.str(s).(string)
+		return out
+	}
+	return ""
 }
 
 func (p *plainer) object(o *goja.Object, depth int) any {
@@ -147,8 +165,7 @@ func (p *plainer) object(o *goja.Object, depth int) any {
 		}
 		return ISOString(t)
 	case "Error":
-		name, _ := StringOf(p.get(o, "name"))
-		msg, _ := StringOf(p.get(o, "message"))
+		name, msg := p.text(p.get(o, "name")), p.text(p.get(o, "message"))
 		switch {
 		case name == "":
 			return msg

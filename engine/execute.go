@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 	"github.com/kubusdev/kubus/builtins"
@@ -294,12 +295,17 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		}
 		return nil, err
 	}
+	// A runtime goes back to the pool only after an execution that ended normally: one that hit a
+	// limit, or where a Go panic escaped goja, may hold state we cannot vouch for (a half-built
+	// closure memo, a huge value left in a rule's memo slot), so it is thrown away and the pool
+	// makes a fresh one.
 	reuse := false
+	w := &st.watch
 	defer func() {
-		// A panic that escaped goja means the runtime's state is unknown: report it, drop the runtime.
 		if p := recover(); p != nil {
 			res, err = nil, &EvalError{Ruleset: r.model.Name, Kind: "error", Message: fmt.Sprintf("internal error: %v", p)}
 			reuse = false
+			r.eng.watchdog.stop(w)
 		}
 		st.host.SetExec(nil)
 		clear(st.args) // let the inputs go
@@ -323,15 +329,16 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 	// at a time uses a runtime, and reusing them keeps the hot path's allocations down.
 	exec := &st.exec
 	*exec = builtins.Exec{
-		Serial:   execSerial.Add(1),
-		Context:  ctx,
-		Now:      now,
-		Location: st.conv.loc,
-		Culture:  culture,
-		Ruleset:  builtins.RulesetInfo{Name: r.model.Name, Version: r.model.Version},
-		LogLevel: opts.LogLevel,
-		Getenv:   r.eng.getenv,
-		Tx:       tx,
+		Serial:    execSerial.Add(1),
+		Context:   ctx,
+		Now:       now,
+		Location:  st.conv.loc,
+		Culture:   culture,
+		Ruleset:   builtins.RulesetInfo{Name: r.model.Name, Version: r.model.Version},
+		LogLevel:  opts.LogLevel,
+		Getenv:    r.eng.getenv,
+		Tx:        tx,
+		MaxAlerts: r.eng.limits.MaxAlerts,
 	}
 	if opts.Getenv != nil {
 		exec.Getenv = overlayEnv(opts.Getenv, r.eng.getenv)
@@ -351,15 +358,62 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		return nil, &InputError{Problems: append([]InputProblem(nil), st.conv.problems...)}
 	}
 
-	w := &st.watch
-	*w = watch{vm: st.vm, deadline: start.Add(r.eng.limits.Timeout), timeout: r.eng.limits.Timeout, heapLimit: r.eng.limits.MaxMemory}
+	lim := &r.eng.limits
+	*w = watch{vm: st.vm, deadline: start.Add(lim.Timeout), timeout: lim.Timeout, heapLimit: lim.MaxMemory}
 	if done := ctx.Done(); done != nil {
 		w.done, w.cause = done, func() error { return context.Cause(ctx) }
 	}
+	// The watchdog covers everything that can run rule code: the rules, the halt result, and the
+	// conversion of the results (getters, Proxies, toString of thrown values).
 	r.eng.watchdog.start(w)
+	res, err = r.runAndCollect(st, args, exec, opts.Explain)
+	fired := r.eng.watchdog.stop(w)
+	if fired == nil {
+		// A limit the watchdog had no tick to see, or a native call that the interrupt could not
+		// stop (a regexp's match timeout reads as "no match"): an execution that ended past its
+		// deadline or after its context did is not a result.
+		switch {
+		case time.Now().After(w.deadline):
+			fired = &LimitError{Limit: "timeout", Value: lim.Timeout.String()}
+		case ctx.Err() != nil:
+			fired = &LimitError{Limit: "canceled", Value: context.Cause(ctx).Error()}
+		}
+	}
+	if fired != nil {
+		// The limit is the verdict, whatever the code did after the first interrupt.
+		ee, _ := err.(*EvalError)
+		if ee == nil || ee.Kind != fired.Limit {
+			ee2 := &EvalError{Ruleset: r.model.Name, Kind: fired.Limit, Message: fired.Error(), err: fired}
+			if ee != nil {
+				ee2.Rule, ee2.At, ee2.Stack = ee.Rule, ee.At, ee.Stack
+			}
+			ee = ee2
+		}
+		return nil, ee
+	}
+	var le *LimitError
+	reuse = !errors.As(err, &le) && w.grew <= lim.MaxMemory/4
+	if err != nil {
+		return nil, err
+	}
+	res.DurationMs = float64(time.Since(start).Nanoseconds()) / 1e6
+	return res, nil
+}
+
+// runAndCollect makes the one Go→JS call of an execution and reads its results. Reading them can run
+// rule code too (getters, Proxy traps, toJSON, toString of a thrown value): a JS exception, an
+// interrupt or a stack overflow raised there becomes an *EvalError like one raised by the rules.
+func (r *Ruleset) runAndCollect(st *vmState, args []goja.Value, exec *builtins.Exec, explain bool) (res *Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			jsErr, ok := p.(error)
+			if !ok || !isJSError(jsErr) {
+				panic(p)
+			}
+			res, err = nil, r.evalError(st, jsErr)
+		}
+	}()
 	val, jsErr := st.run(goja.Undefined(), args...)
-	r.eng.watchdog.stop(w)
-	reuse = true
 	var halt *builtins.Halt
 	if jsErr != nil {
 		var ie *goja.InterruptedError
@@ -369,19 +423,28 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		if halt, _ = ie.Value().(*builtins.Halt); halt == nil {
 			return nil, r.evalError(st, jsErr)
 		}
-		// System.halt: a result with what was computed so far.
+		// System.halt: a result with what was computed so far. A limit that fires from here on
+		// interrupts again at the watchdog's next tick.
 		st.vm.ClearInterrupt()
 		if val, jsErr = st.partial(goja.Undefined()); jsErr != nil {
 			return nil, r.evalError(st, jsErr)
 		}
 	}
-
-	res, err = r.collect(st, val, exec, opts.Explain, halt)
-	if err != nil {
-		return nil, err
+	// Try unwinds the runtime's stacks when a getter throws, so the runtime stays usable; interrupts
+	// and stack overflows pass through it to the recover above.
+	if exc := st.vm.Try(func() { res, err = r.collect(st, val, exec, explain, halt) }); exc != nil {
+		return nil, r.evalError(st, exc)
 	}
-	res.DurationMs = float64(time.Since(start).Nanoseconds()) / 1e6
-	return res, nil
+	return res, err
+}
+
+// isJSError says whether a panic value is goja unwinding from JS (an exception, an interrupt, a
+// stack overflow), as opposed to a Go bug.
+func isJSError(err error) bool {
+	var exc *goja.Exception
+	var ie *goja.InterruptedError
+	var so *goja.StackOverflowError
+	return errors.As(err, &exc) || errors.As(err, &ie) || errors.As(err, &so)
 }
 
 // collect reads the run function's result: [output values..., alerts, explain].
@@ -505,7 +568,7 @@ func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
 		e.Kind, e.Message, e.err = le.Limit, le.Error(), le
 		stack = overflow.Stack()
 	case errors.As(err, &exc):
-		e.Message = exceptionMessage(exc)
+		e.Message = safeExceptionMessage(st.vm, exc)
 		stack = exc.Stack()
 	default:
 		e.Message = err.Error()
@@ -537,6 +600,35 @@ func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
 		e.Stack = append(e.Stack, fmt.Sprintf("%s %s (%s)", sn.kind, sn.name, at))
 	}
 	return e
+}
+
+// maxMessageLength bounds an error message, in bytes: a thrown 16 MiB string is not a message.
+const maxMessageLength = 4096
+
+// safeExceptionMessage is exceptionMessage, cut to maxMessageLength, for any thrown value: reading
+// the message runs rule code (a message getter, toString), which may throw or be interrupted.
+func safeExceptionMessage(vm *goja.Runtime, exc *goja.Exception) (msg string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg = "uncaught exception (its message could not be read before a limit stopped the execution)"
+		}
+	}()
+	if ex := vm.Try(func() { msg = exceptionMessage(exc) }); ex != nil {
+		msg = "uncaught exception (reading its message threw again)"
+	}
+	return truncateMessage(msg)
+}
+
+// truncateMessage cuts s to maxMessageLength bytes on a rune boundary.
+func truncateMessage(s string) string {
+	if len(s) <= maxMessageLength {
+		return s
+	}
+	cut := maxMessageLength
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
 }
 
 // exceptionMessage is "Name: message" for a thrown Error, else the thrown value as text.

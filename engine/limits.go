@@ -248,6 +248,8 @@ type watchdog struct {
 	active  map[*watch]struct{}
 	running bool
 	tick    time.Duration
+	heap    uint64    // the heap at the last tick
+	heapAt  time.Time // when it was read; zero before the first tick
 }
 
 // watch is one running execution as the watchdog sees it.
@@ -258,8 +260,12 @@ type watch struct {
 	cause     func() error
 	timeout   time.Duration
 	heapLimit uint64
-	baseline  uint64 // heap at the first tick that saw this execution; 0 until then
-	fired     bool
+	baseline  uint64 // heap when the execution started (or at the first tick that saw it)
+	grew      uint64 // the most the heap grew over baseline at any tick, for the pool's verdict
+	// fired is the limit that stopped the execution, nil while none has. Once set, the watchdog
+	// interrupts the runtime again on every tick: code that runs after the first interrupt (output
+	// conversion, error formatting, the halt result) cannot outlive the limit either.
+	fired *LimitError
 }
 
 func newWatchdog() *watchdog {
@@ -268,6 +274,15 @@ func newWatchdog() *watchdog {
 
 func (d *watchdog) start(w *watch) {
 	d.mu.Lock()
+	// The last tick's reading, when it is fresh, saves a read of the heap on the hot path (under
+	// load the ticker keeps it fresh); an execution after a quiet spell reads the heap itself.
+	if at := d.heapAt; !at.IsZero() && time.Since(at) < 2*d.tick {
+		w.baseline = d.heap
+	} else {
+		d.mu.Unlock()
+		w.baseline = readHeap()
+		d.mu.Lock()
+	}
 	d.active[w] = struct{}{}
 	if !d.running {
 		d.running = true
@@ -276,49 +291,59 @@ func (d *watchdog) start(w *watch) {
 	d.mu.Unlock()
 }
 
-// stop unregisters w. After it returns the watchdog never interrupts w's runtime again, so the caller
-// can clear the interrupt flag and reuse the runtime.
-func (d *watchdog) stop(w *watch) {
+// stop unregisters w and says which limit stopped it (nil if none). After it returns the watchdog
+// never interrupts w's runtime again, so the caller can clear the interrupt flag and reuse the runtime.
+func (d *watchdog) stop(w *watch) *LimitError {
 	d.mu.Lock()
 	delete(d.active, w)
+	fired := w.fired
 	d.mu.Unlock()
+	return fired
 }
 
 var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 
+// readHeap is the bytes of heap objects, live or not yet swept.
+func readHeap() uint64 {
+	sample := []metrics.Sample{heapSample[0]}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() == metrics.KindUint64 {
+		return sample[0].Value.Uint64()
+	}
+	return 0
+}
+
 func (d *watchdog) loop() {
 	t := time.NewTicker(d.tick)
 	defer t.Stop()
-	sample := make([]metrics.Sample, 1)
-	copy(sample, heapSample)
 	for now := range t.C {
-		metrics.Read(sample)
-		var heap uint64
-		if sample[0].Value.Kind() == metrics.KindUint64 {
-			heap = sample[0].Value.Uint64()
-		}
+		heap := readHeap()
 		d.mu.Lock()
+		d.heap, d.heapAt = heap, now
 		if len(d.active) == 0 {
 			d.running = false
 			d.mu.Unlock()
 			return
 		}
 		for w := range d.active {
-			if w.fired {
-				continue
-			}
-			switch {
-			case now.After(w.deadline):
-				w.fired = true
-				w.vm.Interrupt(&LimitError{Limit: "timeout", Value: w.timeout.String()})
-			case w.done != nil && isClosed(w.done):
-				w.fired = true
-				w.vm.Interrupt(&LimitError{Limit: "canceled", Value: w.cause().Error()})
-			case w.baseline == 0:
+			if w.baseline == 0 {
 				w.baseline = heap
-			case heap > w.baseline && heap-w.baseline > w.heapLimit:
-				w.fired = true
-				w.vm.Interrupt(&LimitError{Limit: "memory", Value: fmt.Sprintf("%d MiB", w.heapLimit>>20)})
+			}
+			if heap > w.baseline {
+				w.grew = max(w.grew, heap-w.baseline)
+			}
+			if w.fired == nil {
+				switch {
+				case now.After(w.deadline):
+					w.fired = &LimitError{Limit: "timeout", Value: w.timeout.String()}
+				case w.done != nil && isClosed(w.done):
+					w.fired = &LimitError{Limit: "canceled", Value: w.cause().Error()}
+				case w.grew > w.heapLimit:
+					w.fired = &LimitError{Limit: "memory", Value: fmt.Sprintf("%d MiB", w.heapLimit>>20)}
+				}
+			}
+			if w.fired != nil {
+				w.vm.Interrupt(w.fired)
 			}
 		}
 		d.mu.Unlock()

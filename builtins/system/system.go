@@ -27,6 +27,11 @@ var fns = []builtins.Fn{
 		Impl: func(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 			const fn = "System.createAlert"
 			return func(call goja.FunctionCall) goja.Value {
+				e := h.MustExec(fn)
+				if e.MaxAlerts > 0 && len(e.Raised()) >= e.MaxAlerts {
+					// Refused before the alert's data is converted: that is the costly part.
+					h.RangeError(fn, "more than %d alerts in one execution (Limits.MaxAlerts)", e.MaxAlerts)
+				}
 				spec := h.Object(call, 0, fn, "alert")
 				a := builtins.RaisedAlert{Level: "info"}
 				name, ok := builtins.StringOf(spec.Get("name"))
@@ -52,7 +57,9 @@ var fns = []builtins.Fn{
 					a.Data = h.Plain(v)
 				}
 				a.Stack = h.VM.CaptureCallStack(16, nil)
-				h.MustExec(fn).Raise(a)
+				if err := e.Raise(a); err != nil {
+					h.RangeError(fn, "%v", err)
+				}
 				return goja.Undefined()
 			}
 		},
