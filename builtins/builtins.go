@@ -118,6 +118,9 @@ type Exec struct {
 
 	// MaxAlerts is how many alerts code may raise in this execution (0: no bound); Raise refuses more.
 	MaxAlerts int
+	// MaxAlertBytes bounds the raised alerts' messages and data together, as JSON (0: no bound).
+	MaxAlertBytes int
+	alertBytes    int
 
 	diagnostics []Diagnostic // ring buffer of the last MaxDiagnostics lines
 	dropped     int
@@ -153,11 +156,18 @@ type RaisedAlert struct {
 	Stack []goja.StackFrame
 }
 
-// Raise records an alert raised from code. It refuses one past MaxAlerts, before keeping anything.
+// Raise records an alert raised from code. It refuses one past MaxAlerts or MaxAlertBytes, before
+// keeping anything.
 func (e *Exec) Raise(a RaisedAlert) error {
 	if e.MaxAlerts > 0 && len(e.raised) >= e.MaxAlerts {
 		return fmt.Errorf("more than %d alerts in one execution (Limits.MaxAlerts)", e.MaxAlerts)
 	}
+	_, b := PlainSize(a.Data)
+	b += len(a.Name) + len(a.Message)
+	if e.MaxAlertBytes > 0 && e.alertBytes+b > e.MaxAlertBytes {
+		return fmt.Errorf("the alerts of one execution would be larger than %d bytes (Limits.MaxOutputBytes)", e.MaxAlertBytes)
+	}
+	e.alertBytes += b
 	e.raised = append(e.raised, a)
 	return nil
 }
@@ -360,4 +370,28 @@ func DateOf(v goja.Value) (t time.Time, isDate, valid bool) {
 		return time.Time{}, true, false
 	}
 	return t.UTC(), true, true
+}
+
+// PlainSize estimates the JSON size of a plain value (what Plain makes: maps, slices, strings,
+// numbers, booleans, nil) as a count of values and bytes.
+func PlainSize(v any) (nodes, bytes int) {
+	switch v := v.(type) {
+	case string:
+		return 1, len(v) + 2
+	case []any:
+		nodes, bytes = 1, 2
+		for _, e := range v {
+			n, b := PlainSize(e)
+			nodes, bytes = nodes+n, bytes+b+1
+		}
+	case map[string]any:
+		nodes, bytes = 1, 2
+		for k, e := range v {
+			n, b := PlainSize(e)
+			nodes, bytes = nodes+n, bytes+b+len(k)+4
+		}
+	default:
+		return 1, 8
+	}
+	return nodes, bytes
 }

@@ -344,7 +344,7 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 			g.w("__r = (function () {\n")
 			g.body(&a.When, "alert", a.Name, "", "})();\n")
 		}
-		g.wf("  if (__r) { __al[__nal] = %d; __al[__nal + 1] = __message[%d](); __nal += 2; }\n", j, j)
+		g.wf("  if (__r) { __al[__nal] = %d; __al[__nal + 1] = (0, __message[%d])(); __nal += 2; }\n", j, j)
 	}
 	g.w("}\n")
 	g.w("const __message = [\n")
@@ -543,7 +543,7 @@ func typeCond(t *rulesets.Type) string {
 const runtimeJS = `
 var __typeFail = -1; // the rule whose value failed its declared-type check, for the error report
 var __ex = null;     // the explain trace, when asked for
-var __hr = __k.hr;
+var __hr = __k.hr, __maxNodes = __k.maxNodes;
 // These throw from the glue; the engine reports them at the rule being evaluated.
 // A rule read while it is still marked busy either reads itself (a cycle through dynamic access: static
 // cycles are load errors) or threw earlier in this execution and rule code caught that error. Telling
@@ -564,6 +564,7 @@ function __badType(i, want, v) {
 function __plain(v) {
   if (__entities.length === 0) return v;
   if (__isArray(v)) {
+    if (v.length > __maxNodes) return v; // the host refuses it at once (Limits.MaxOutputNodes)
     let out = v;
     for (let i = 0; i < v.length; i++) {
       const e = v[i];

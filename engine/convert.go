@@ -28,6 +28,41 @@ type converter struct {
 
 	problems []InputProblem
 	size     int // estimated input size in bytes, against Limits.MaxInputBytes
+
+	// What is left of one result's budget (Limits.MaxOutputNodes, Limits.MaxOutputBytes): output,
+	// alerts, diagnostics and explain draw on it together, a shared value once per parent.
+	nodesLeft, bytesLeft int
+	maxNodes, maxBytes   int
+}
+
+// resetBudget starts a result's budget.
+func (c *converter) resetBudget() { c.nodesLeft, c.bytesLeft = c.maxNodes, c.maxBytes }
+
+// outputAlone converts v with a budget of its own (a record to save, a filter), leaving the
+// result's budget as it was.
+func (c *converter) outputAlone(v goja.Value) (any, error) {
+	nodes, bytes := c.nodesLeft, c.bytesLeft
+	defer func() { c.nodesLeft, c.bytesLeft = nodes, bytes }()
+	c.resetBudget()
+	return c.output(v, nil, 0)
+}
+
+// spend takes n nodes and b bytes from the result budget, or says which limit a result went past.
+func (c *converter) spend(n, b int) error {
+	c.nodesLeft -= n
+	c.bytesLeft -= b
+	return c.overBudget()
+}
+
+// overBudget is the LimitError for a spent budget, or nil.
+func (c *converter) overBudget() error {
+	switch {
+	case c.nodesLeft < 0:
+		return &LimitError{Limit: "output nodes", Value: fmt.Sprint(c.maxNodes)}
+	case c.bytesLeft < 0:
+		return &LimitError{Limit: "output size", Value: fmt.Sprintf("%d bytes", c.maxBytes)}
+	}
+	return nil
 }
 
 // InputProblem is one thing wrong with an input, at its JSON path.
@@ -243,14 +278,14 @@ func (c *converter) jsonValue(v any) goja.Value {
 		obj := c.vm.NewObject()
 		for k, e := range v {
 			c.size += len(k)
-			_ = obj.Set(k, c.jsonValue(e))
+			c.setData(obj, k, c.jsonValue(e))
 		}
 		return obj
 	case *rulesets.Object:
 		obj := c.vm.NewObject()
 		for _, k := range v.Keys {
 			c.size += len(k)
-			_ = obj.Set(k, c.jsonValue(v.Values[k]))
+			c.setData(obj, k, c.jsonValue(v.Values[k]))
 		}
 		return obj
 	}
@@ -261,6 +296,16 @@ func (c *converter) jsonValue(v any) goja.Value {
 		return c.jsonValue(items)
 	}
 	return c.vm.ToValue(fmt.Sprint(v))
+}
+
+// setData sets an input object's property. A "__proto__" key is data, as in JSON.parse: assigning
+// it would set the object's prototype instead.
+func (c *converter) setData(obj *goja.Object, k string, v goja.Value) {
+	if k == "__proto__" {
+		_ = obj.DefineDataProperty(k, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+		return
+	}
+	_ = obj.Set(k, v)
 }
 
 // objectAccess reads a decoded JSON object. keys (sorted, for a stable order) is only built when
@@ -400,15 +445,19 @@ func (c *converter) output(v goja.Value, t *rulesets.Type, depth int) (any, erro
 		case typeFloat64, typeInt64:
 			f := v.ToFloat()
 			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, nil
+				return nil, c.spend(1, 4)
 			}
-			return f, nil
+			return f, c.spend(1, 8)
 		case typeString:
-			return v.String(), nil
+			return c.str(v)
 		case typeBool:
-			return v.ToBoolean(), nil
+			return v.ToBoolean(), c.spend(1, 5)
 		}
-		return v.String(), nil
+		s := v.String() // a Symbol's description
+		return s, c.spend(1, len(s)+2)
+	}
+	if err := c.spend(1, 2); err != nil {
+		return nil, err
 	}
 	switch obj.ClassName() {
 	case "Date":
@@ -417,7 +466,14 @@ func (c *converter) output(v goja.Value, t *rulesets.Type, depth int) (any, erro
 		}
 		return nil, nil
 	case "Array":
-		n := int(obj.Get("length").ToInteger())
+		length := obj.Get("length").ToInteger()
+		// The budget is checked before the slice is made: a sparse array of length 2**32-1 is
+		// one JS object but four billion result values.
+		if length > int64(c.nodesLeft) {
+			c.nodesLeft = -1
+			return nil, c.overBudget()
+		}
+		n := int(length)
 		var of *rulesets.Type
 		if t != nil && t.Name == rulesets.TypeArray {
 			of = t.Of
@@ -449,8 +505,15 @@ func (c *converter) output(v goja.Value, t *rulesets.Type, depth int) (any, erro
 		}
 	}
 	keys := obj.Keys()
+	if len(keys) > c.nodesLeft {
+		c.nodesLeft = -1
+		return nil, c.overBudget()
+	}
 	m := make(map[string]any, len(keys))
 	for _, k := range keys {
+		if err := c.spend(0, len(k)+4); err != nil {
+			return nil, err
+		}
 		e, err := c.output(obj.Get(k), nil, depth+1)
 		if err != nil {
 			return nil, err
@@ -462,6 +525,19 @@ func (c *converter) output(v goja.Value, t *rulesets.Type, depth int) (any, erro
 		return m, c.calculated(m, obj, ent, depth)
 	}
 	return m, nil
+}
+
+// str converts a string to Go, charging its length (in UTF-16 units, as an estimate of its
+// JSON size) to the budget before it is copied out of the runtime.
+func (c *converter) str(v goja.Value) (any, error) {
+	n := 0
+	if s, ok := v.(goja.String); ok {
+		n = s.Length()
+	}
+	if err := c.spend(1, n+2); err != nil {
+		return nil, err
+	}
+	return v.String(), nil
 }
 
 // calculated adds an entity's calculated properties, read from obj, to m.

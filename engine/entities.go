@@ -174,7 +174,7 @@ func (c *converter) plainMap(v goja.Value) (map[string]any, bool) {
 	if _, ok := v.(*goja.Object); !ok {
 		return nil, false
 	}
-	out, err := c.output(v, nil, 0)
+	out, err := c.outputAlone(v)
 	m, ok := out.(map[string]any)
 	return m, ok && err == nil
 }
@@ -184,6 +184,9 @@ func (c *converter) plainMap(v goja.Value) (map[string]any, bool) {
 // calculated and bookkeeping properties are not stored.
 func (c *converter) entityProps(ent *rulesets.Entity, obj *goja.Object) (map[string]any, []string) {
 	props := map[string]any{}
+	nodes, bytes := c.nodesLeft, c.bytesLeft
+	defer func() { c.nodesLeft, c.bytesLeft = nodes, bytes }()
+	c.resetBudget() // one record's budget: its properties together
 	for _, key := range obj.Keys() {
 		switch key {
 		case propID, propCreatedAt, propUpdatedAt:

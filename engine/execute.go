@@ -339,6 +339,8 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		Getenv:    r.eng.getenv,
 		Tx:        tx,
 		MaxAlerts: r.eng.limits.MaxAlerts,
+
+		MaxAlertBytes: r.eng.limits.MaxOutputBytes,
 	}
 	if opts.Getenv != nil {
 		exec.Getenv = overlayEnv(opts.Getenv, r.eng.getenv)
@@ -453,6 +455,7 @@ func isJSError(err error) bool {
 func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, explain bool, halt *builtins.Halt) (*Result, error) {
 	arr := val.(*goja.Object)
 	c := st.c
+	st.conv.resetBudget()
 	var done *goja.Object
 	if halt != nil {
 		done = arr.Get("1").(*goja.Object)
@@ -485,7 +488,7 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 		in := c.inputs[idx]
 		v, err := st.conv.output(arr.Get(indexKey(j)), &in.Type, 0)
 		if err != nil {
-			return nil, &EvalError{Ruleset: r.model.Name, Kind: "error", Message: fmt.Sprintf("input %s: %v", in.Name, err)}
+			return nil, r.outputError(err, "", "", "input "+in.Name)
 		}
 		res.Output[in.Name] = v
 	}
@@ -496,7 +499,7 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 		rule := c.rules[idx]
 		v, err := st.conv.output(arr.Get(indexKey(len(c.echoed)+j)), rule.Type, 0)
 		if err != nil {
-			return nil, &EvalError{Ruleset: r.model.Name, Rule: rule.Name, Kind: "error", Message: err.Error(), At: rule.Pos.String()}
+			return nil, r.outputError(err, rule.Name, rule.Pos.String(), "")
 		}
 		res.Output[rule.OutputName] = v
 	}
@@ -505,7 +508,12 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 		m := int(arr.Get(indexKey(n + 2)).ToInteger()) // entries of this execution; the rest are stale
 		for i := 0; i+1 < m; i += 2 {
 			a := c.alerts[alerts.Get(indexKey(i)).ToInteger()]
-			res.Alerts = append(res.Alerts, Alert{Name: a.Name, Level: a.Level, Message: alerts.Get(indexKey(i + 1)).String(), Rule: a.Name})
+			msg, err := st.conv.output(alerts.Get(indexKey(i+1)), nil, 0)
+			if err != nil {
+				return nil, r.outputError(err, a.Name, a.Pos.String(), "message")
+			}
+			text, _ := msg.(string)
+			res.Alerts = append(res.Alerts, Alert{Name: a.Name, Level: a.Level, Message: text, Rule: a.Name})
 		}
 	}
 	if explain {
@@ -514,7 +522,10 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 			for i := 0; i+2 < m; i += 3 {
 				idx := ex.Get(indexKey(i)).ToInteger()
 				rule := c.rules[idx]
-				v, _ := st.conv.output(ex.Get(indexKey(i+1)), rule.Type, 0)
+				v, err := st.conv.output(ex.Get(indexKey(i+1)), rule.Type, 0)
+				if err != nil {
+					return nil, r.outputError(err, rule.Name, rule.Pos.String(), "explain")
+				}
 				reads := c.reads[idx]
 				if reads == nil {
 					reads = []string{}
@@ -524,13 +535,38 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 		}
 	}
 	for _, a := range exec.Raised() {
-		res.Alerts = append(res.Alerts, Alert{Name: a.Name, Level: a.Level, Message: a.Message, Rule: r.ruleOnStack(st, a.Stack), Data: a.Data})
+		rule := r.ruleOnStack(st, a.Stack)
+		n, b := builtins.PlainSize(a.Data)
+		if err := st.conv.spend(n+1, b+len(a.Message)+len(a.Name)); err != nil {
+			return nil, r.outputError(err, rule, "", "alert "+a.Name)
+		}
+		res.Alerts = append(res.Alerts, Alert{Name: a.Name, Level: a.Level, Message: a.Message, Rule: rule, Data: a.Data})
 	}
 	if halt != nil {
 		res.Halted = &Halted{Reason: halt.Reason, Commit: halt.Commit}
 	}
 	res.Diagnostics = exec.Diagnostics()
+	for _, d := range res.Diagnostics {
+		n, b := builtins.PlainSize(d.Arguments)
+		if err := st.conv.spend(n, b); err != nil {
+			return nil, r.outputError(err, "", "", "console output")
+		}
+	}
 	return res, nil
+}
+
+// outputError is the EvalError for a result value that could not be converted: a limit (output
+// size or nodes) keeps its kind, so that callers can tell it from a bad value.
+func (r *Ruleset) outputError(err error, rule, at, what string) *EvalError {
+	e := &EvalError{Ruleset: r.model.Name, Rule: rule, At: at, Kind: "error", Message: err.Error(), err: err}
+	var le *LimitError
+	if errors.As(err, &le) {
+		e.Kind = le.Limit
+	}
+	if what != "" {
+		e.Message = what + ": " + e.Message
+	}
+	return e
 }
 
 // ruleOnStack names the innermost rule (or "alert X") on a captured JS stack.
@@ -574,7 +610,9 @@ func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
 		e.Message = err.Error()
 	}
 	// The rule is the innermost rule or alert in the author's code on the stack: a function or a
-	// calculated property is reported as a frame of the rule that called it.
+	// calculated property is reported as a frame of the rule that called it. The stack keeps the
+	// innermost author frames: a runaway recursion is thousands of the same one.
+	cut := 0
 	for _, f := range stack {
 		if f.SrcName() != programName {
 			continue
@@ -597,7 +635,14 @@ func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
 		if e.Rule == "" {
 			e.Rule = sn.ruleName()
 		}
-		e.Stack = append(e.Stack, fmt.Sprintf("%s %s (%s)", sn.kind, sn.name, at))
+		if len(e.Stack) < r.eng.limits.MaxStackFrames {
+			e.Stack = append(e.Stack, fmt.Sprintf("%s %s (%s)", sn.kind, sn.name, at))
+		} else {
+			cut++
+		}
+	}
+	if cut > 0 {
+		e.Stack = append(e.Stack, fmt.Sprintf("… %d more frames (Limits.MaxStackFrames)", cut))
 	}
 	return e
 }
@@ -637,13 +682,22 @@ func exceptionMessage(exc *goja.Exception) string {
 	if obj, ok := v.(*goja.Object); ok {
 		name, msg := obj.Get("name"), obj.Get("message")
 		if name != nil && msg != nil && !goja.IsUndefined(msg) {
-			return name.String() + ": " + msg.String()
+			return name.String() + ": " + hideGoValues(msg.String())
 		}
 	}
 	if v == nil {
 		return exc.Error()
 	}
 	return "uncaught " + v.String()
+}
+
+// hideGoValues replaces goja's message for an object with no way to a primitive (an
+// Object.create(null) in a string context), which prints the Go object and its address.
+func hideGoValues(msg string) string {
+	if strings.HasPrefix(msg, "Could not convert ") && strings.HasSuffix(msg, " to primitive") {
+		return "Cannot convert object to primitive value"
+	}
+	return msg
 }
 
 // overlayEnv asks first, then base.

@@ -46,7 +46,7 @@ type Limits struct {
 	// together (default 16 MiB). A value shared by several parents counts once per parent.
 	MaxOutputBytes int
 	// MaxOutputNodes bounds the number of values (objects, arrays, strings, numbers…) in a result,
-	// counting a shared value once per parent (default 1 Mi).
+	// counting a shared value once per parent (default 100,000).
 	MaxOutputNodes int
 	// MaxAlerts is the most alerts one execution may raise, declared and System.createAlert
 	// together (default 1,000).
@@ -68,7 +68,7 @@ var DefaultLimits = Limits{
 	MaxArguments:      1 << 16,
 	MaxSymbols:        10_000,
 	MaxOutputBytes:    16 << 20,
-	MaxOutputNodes:    1 << 20,
+	MaxOutputNodes:    100_000,
 	MaxAlerts:         1_000,
 	MaxStackFrames:    16,
 }
@@ -120,6 +120,10 @@ func (e *LimitError) Error() string {
 		return fmt.Sprintf("execution took longer than the %s timeout (Limits.Timeout)", e.Value)
 	case "memory":
 		return fmt.Sprintf("execution grew the heap by more than %s (Limits.MaxMemory)", e.Value)
+	case "output nodes":
+		return fmt.Sprintf("the result holds more than %s values (Limits.MaxOutputNodes); a value shared by several parents counts once per parent", e.Value)
+	case "output size":
+		return fmt.Sprintf("the result is larger than %s (Limits.MaxOutputBytes)", e.Value)
 	case "call stack depth":
 		return fmt.Sprintf("maximum call stack depth of %s exceeded (Limits.MaxCallStackDepth): runaway recursion?", e.Value)
 	}

@@ -57,9 +57,29 @@ function enableOverride(proto, names) {
 // prepare must run before anything is hardened: hardening any function freezes Object.prototype
 // through its prototype chain.
 function prepare() {
+  closeEval();
   enableOverride(Object.prototype, ["constructor", "toString", "valueOf", "toLocaleString"]);
   for (const E of [Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError]) {
     enableOverride(E.prototype, ["name", "message", "constructor", "toString"]);
+  }
+}
+// closeEval removes every way to compile a string into code: the global eval (a direct eval would
+// run in the ruleset's closure and reach the glue) and the Function constructors, reachable as
+// Function, f.constructor and the prototypes of generators and async functions. Each constructor
+// becomes one that throws, keeping its prototype so instanceof still works.
+function closeEval() {
+  delete globalThis.eval;
+  const kinds = [function () {}, function* () {}, async function () {}];
+  for (const f of kinds) {
+    const proto = getProto(f), original = proto.constructor;
+    const closed = function Function() {
+      throw new EvalError("compiling code from a string (eval, Function) is not available in rule code");
+    };
+    defineProp(closed, "prototype", { value: proto, writable: false, enumerable: false, configurable: false });
+    defineProp(proto, "constructor", { value: closed, writable: false, enumerable: false, configurable: false });
+    if (original === globalThis.Function) {
+      defineProp(globalThis, "Function", { value: closed, writable: false, enumerable: false, configurable: false });
+    }
   }
 }
 function lockdown() {

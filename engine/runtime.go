@@ -58,7 +58,8 @@ func (v *variant) newState() (st *vmState, err error) {
 	lockdown, _ := goja.AssertFunction(ldObj.Get("lockdown"))
 
 	st = &vmState{vm: vm, host: h, c: v.c}
-	st.conv = &converter{vm: vm, host: h, loc: r.model.Location(), entities: v.c.entities, classes: map[string]*goja.Object{}}
+	st.conv = &converter{vm: vm, host: h, loc: r.model.Location(), entities: v.c.entities, classes: map[string]*goja.Object{},
+		maxNodes: r.eng.limits.MaxOutputNodes, maxBytes: r.eng.limits.MaxOutputBytes}
 
 	k := vm.NewObject()
 	consts := make([]any, len(v.c.constants))
@@ -92,11 +93,13 @@ func (v *variant) newState() (st *vmState, err error) {
 		}
 		return goja.Undefined()
 	})
+	_ = k.Set("maxNodes", e.limits.MaxOutputNodes)
 	_ = k.Set("hr", func(goja.FunctionCall) goja.Value {
 		return vm.ToValue(float64(time.Since(st.start).Nanoseconds()) / 1e3)
 	})
 	st.installEntityHost(k, r.model.Name)
-	_, err = harden(goja.Undefined(), vm.NewArray(k.Get("constants"), k.Get("tables"), defaults))
+	// The host object too: rule code cannot name it, but nothing the glue holds stays writable.
+	_, err = harden(goja.Undefined(), vm.NewArray(k))
 	if err != nil {
 		return nil, fmt.Errorf("hardening constants: %w", err)
 	}

@@ -1,0 +1,173 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubusdev/kubus/engine"
+)
+
+// sandboxRuleset holds attacks on the parts of an execution around the rules: reading the results
+// (getters, Proxies), formatting what was thrown, the halt result, and the size of what comes back.
+const sandboxRuleset = `name: sandbox
+inputs:
+  Kind: {type: string, required: true}
+  X: {type: any}
+entities:
+  Loop:
+    properties:
+      N: {type: number}
+    calculated:
+      Spin: '(() => { while (true) {} })()'
+alerts:
+  Big:
+    level: info
+    when: Kind === "bigalerts"
+    message: '${"m".repeat(16 << 20)}'
+rules:
+  Attack:
+    expression: |
+      switch (Kind) {
+        case "getterloop": return {get x() { while (true) {} }};
+        case "getterthrows": return {get x() { throw new Error("boom"); }};
+        case "proxykeys": return new Proxy({}, {ownKeys() { while (true) {} }});
+        case "proxyget": return new Proxy({a: 1}, {get() { while (true) {} }});
+        case "tojson": return {toJSON() { while (true) {} }, a: 1};
+        case "throwtostring": throw {toString() { while (true) {} }};
+        case "throwtostringthrows": throw {toString() { throw new Error("again"); }};
+        case "messagegetter": { const e = new Error("x"); Object.defineProperty(e, "message", {get() { while (true) {} }}); throw e; }
+        case "namegetter": { const e = new Error("x"); Object.defineProperty(e, "name", {get() { while (true) {} }}); throw e; }
+        case "haltloop": { Made; System.halt("stop"); }
+        case "halted": { const l = new Loop({N: 1}); l.Spin; return 1; }
+        case "sparse": { const a = []; a.length = 2**32 - 1; return a; }
+        case "dag": { let o = {v: 1}; for (let i = 0; i < 60; i++) o = {a: o, b: o}; return o; }
+        case "wide": { const o = {}; for (let i = 0; i < 2e6; i++) o["k" + i] = i; return o; }
+        case "bigstring": return "x".repeat(16 << 20);
+        case "manystrings": { const s = "y".repeat(1 << 20); return Array.from({length: 40}, () => s); }
+        case "createalerts": { for (let i = 0; i < 5000; i++) System.createAlert({name: "A", message: "m"}); return 1; }
+        case "alertdata": { const d = Array.from({length: 25}, () => "z".repeat(10000)); for (let i = 0; i < 1000; i++) System.createAlert({name: "A", message: "m", data: d}); return 1; }
+        case "deep": { const f = (n) => f(n + 1) + 1; return f(0); }
+        case "protonull": return String(X);
+        case "bigalerts": return 1;
+      }
+      return "ok";
+  Made: 'Kind === "haltloop" ? new Loop({N: 1}) : null'
+  Intact: 'Kind === "none" ? [1, 2].sum() : 0'
+`
+
+func TestSandboxCoversEverythingAroundTheRules(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	eng := engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: timeout}))
+	rs := load(t, eng, sandboxRuleset, nil)
+	cases := []struct {
+		attack, kind, msg string
+	}{
+		{"getterloop", "timeout", "Limits.Timeout"},
+		{"getterthrows", "error", "Error: boom"},
+		{"proxykeys", "timeout", "Limits.Timeout"},
+		{"proxyget", "timeout", "Limits.Timeout"},
+		{"throwtostring", "timeout", "Limits.Timeout"},
+		{"throwtostringthrows", "error", "uncaught exception"},
+		{"messagegetter", "timeout", "Limits.Timeout"},
+		{"namegetter", "timeout", "Limits.Timeout"},
+		{"haltloop", "timeout", "Limits.Timeout"},
+		{"halted", "timeout", "Limits.Timeout"},
+		{"sparse", "output nodes", "Limits.MaxOutputNodes"},
+		{"dag", "output nodes", "Limits.MaxOutputNodes"},
+		{"wide", "", "Limits."}, // the node limit, or the timeout on a slow (-race) machine
+		{"bigstring", "output size", "Limits.MaxOutputBytes"},
+		{"manystrings", "output size", "Limits.MaxOutputBytes"},
+		{"createalerts", "error", "Limits.MaxAlerts"},
+		{"alertdata", "error", "Limits.MaxOutputBytes"},
+		{"bigalerts", "output size", "Limits.MaxOutputBytes"},
+		{"deep", "call stack depth", "Limits.MaxCallStackDepth"},
+	}
+	for _, c := range cases {
+		t.Run(c.attack, func(t *testing.T) {
+			start := time.Now()
+			ee := execErr(t, rs, map[string]any{"Kind": c.attack})
+			if d := time.Since(start); d > 3*timeout {
+				t.Errorf("took %v, want about the %v timeout", d, timeout)
+			}
+			if c.kind != "" && ee.Kind != c.kind {
+				t.Errorf("kind = %q, want %q (%v)", ee.Kind, c.kind, ee)
+			}
+			if !strings.Contains(ee.Message, c.msg) {
+				t.Errorf("message %q does not mention %q", ee.Message, c.msg)
+			}
+			if c.attack != "bigalerts" && c.attack != "haltloop" && ee.Rule != "Attack" {
+				t.Errorf("rule = %q, want Attack (%v)", ee.Rule, ee)
+			}
+			if len(ee.Stack) > engine.DefaultLimits.MaxStackFrames+1 {
+				t.Errorf("stack has %d frames, want at most %d and a note", len(ee.Stack), engine.DefaultLimits.MaxStackFrames)
+			}
+			// The pool refills and the next execution is right.
+			res := exec(t, rs, map[string]any{"Kind": "none"})
+			if res.Output["Intact"] != 3.0 || res.Output["Attack"] != "ok" {
+				t.Errorf("after %s: output = %v", c.attack, res.Output)
+			}
+		})
+	}
+}
+
+func TestDeepRecursionStackIsCut(t *testing.T) {
+	rs := load(t, engine.New(), sandboxRuleset, nil)
+	ee := execErr(t, rs, map[string]any{"Kind": "deep"})
+	if n := len(ee.Stack); n != engine.DefaultLimits.MaxStackFrames+1 || !strings.Contains(ee.Stack[n-1], "more frames (Limits.MaxStackFrames)") {
+		t.Fatalf("stack = %d frames, last %q", n, ee.Stack[n-1])
+	}
+	if !strings.HasPrefix(ee.Stack[0], "rule Attack (ruleset.yaml:") {
+		t.Errorf("innermost frame = %q", ee.Stack[0])
+	}
+}
+
+// Input keys are data: "__proto__" in an input is a property, not the object's prototype, and no
+// Go value shows through in a message.
+func TestInputProtoKeyIsData(t *testing.T) {
+	rs := load(t, engine.New(), `name: proto
+inputs:
+  X: {type: any}
+rules:
+  Keys: 'Object.keys(X).join(",")'
+  HasProto: 'Object.getPrototypeOf(X) === Object.prototype'
+  Inner: 'X.__proto__ === null'
+  Text: 'String(X)'
+`, nil)
+	res := exec(t, rs, map[string]any{"X": map[string]any{"__proto__": nil, "a": 1.0}})
+	if res.Output["Keys"] != "__proto__,a" && res.Output["Keys"] != "a,__proto__" {
+		t.Errorf("keys = %v", res.Output["Keys"])
+	}
+	if res.Output["HasProto"] != true || res.Output["Inner"] != true || res.Output["Text"] != "[object Object]" {
+		t.Errorf("output = %v", res.Output)
+	}
+}
+
+func TestSandboxHonoursContextDuringCollect(t *testing.T) {
+	eng := engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: time.Minute}))
+	rs := load(t, eng, sandboxRuleset, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := rs.Execute(ctx, map[string]any{"Kind": "getterloop"}, engine.ExecOptions{})
+	var le *engine.LimitError
+	if !errors.As(err, &le) || le.Limit != "canceled" {
+		t.Fatalf("want a canceled LimitError, got %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("returned after %v", d)
+	}
+	if res := exec(t, rs, map[string]any{"Kind": "none"}); res.Output["Intact"] != 3.0 {
+		t.Errorf("after cancel: %v", res.Output)
+	}
+}
+
+func TestNoGoValuesInMessages(t *testing.T) {
+	rs := load(t, engine.New(), "name: gov\nrules:\n  Text: 'String(Object.create(null))'\n", nil)
+	ee := execErr(t, rs, nil)
+	if ee.Message != "TypeError: Cannot convert object to primitive value" || ee.Rule != "Text" {
+		t.Fatalf("error = %q (rule %q)", ee.Message, ee.Rule)
+	}
+}
