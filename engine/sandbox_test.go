@@ -3,11 +3,13 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kubusdev/kubus/engine"
+	"github.com/kubusdev/kubus/store/storetest"
 )
 
 // sandboxRuleset holds attacks on the parts of an execution around the rules: reading the results
@@ -169,5 +171,106 @@ func TestNoGoValuesInMessages(t *testing.T) {
 	ee := execErr(t, rs, nil)
 	if ee.Message != "TypeError: Cannot convert object to primitive value" || ee.Rule != "Text" {
 		t.Fatalf("error = %q (rule %q)", ee.Message, ee.Rule)
+	}
+}
+
+// reachRuleset walks, from rule code, everything reachable from the global scope and from each
+// kind of value a rule receives (entity classes and instances, tables, constants, functions,
+// module namespaces, inputs' prototypes), and lists what is writable or extensible.
+const reachRuleset = `name: reach
+inputs:
+  When: {type: date}
+  P: {type: Person}
+entities:
+  Person:
+    persisted: true
+    properties:
+      Name: {type: string}
+    calculated:
+      Upper: 'Name ? Name.toUpperCase() : ""'
+constants:
+  Rate: 0.1
+  Shape: {a: {b: [1, 2]}}
+tables:
+  Levels:
+    columns: [from, to]
+    rows:
+      Low: [0, 49]
+      High: [50, 99]
+functions:
+  Twice:
+    params: {x: number}
+    body: return 2 * x;
+rules:
+  Open: |
+    const seen = new Set(), open = [];
+    const walk = (root, path) => {
+      const stack = [[root, path]];
+      while (stack.length > 0) {
+        const [o, p] = stack.pop();
+        if (o === null || (typeof o !== "object" && typeof o !== "function") || seen.has(o)) continue;
+        seen.add(o);
+        // Typed arrays with elements cannot be frozen; no built-in hands one out.
+        if (Object.isExtensible(o)) open.push(p + " is extensible");
+        stack.push([Object.getPrototypeOf(o), p + ".[[Prototype]]"]);
+        for (const k of Reflect.ownKeys(o)) {
+          const d = Object.getOwnPropertyDescriptor(o, k);
+          const name = p + "." + String(k);
+          if ("value" in d) {
+            if (d.writable) open.push(name + " is writable");
+            stack.push([d.value, name]);
+          } else {
+            if (d.configurable) open.push(name + " is configurable");
+            stack.push([d.get, name + ".get"], [d.set, name + ".set"]);
+          }
+        }
+      }
+    };
+    walk(globalThis, "globalThis");
+    walk(Person, "Person");
+    walk(Object.getPrototypeOf(new Person({Name: "x"})), "Person.prototype");
+    walk(Object.getPrototypeOf(P), "P.[[Prototype]]");
+    walk(Levels, "Levels");
+    walk(Levels.lookupRow(10), "Levels.Low");
+    walk(Shape, "Shape");
+    walk(Twice, "Twice");
+    walk(Object.getPrototypeOf(When), "When.[[Prototype]]");
+    walk(Object.getPrototypeOf(function* () {}), "GeneratorFunction.prototype");
+    walk(Object.getPrototypeOf(async function () {}), "AsyncFunction.prototype");
+    walk(Object.getPrototypeOf(Object.getPrototypeOf((function* () {})())), "%GeneratorPrototype%");
+    walk(Object.getPrototypeOf(/x/g[Symbol.matchAll]("x")), "RegExpStringIterator.prototype");
+    walk(Object.getPrototypeOf(new Map().entries()), "MapIterator.prototype");
+    walk(Object.getPrototypeOf(Promise.resolve(1)), "Promise.prototype");
+    return open;
+  Compile: |
+    const tries = [
+      () => eval("1"),
+      () => globalThis["ev" + "al"]("1"),
+      () => Function("return 1")(),
+      () => (() => 0).constructor("return 1")(),
+      () => Object.getPrototypeOf(function* () {}).constructor("yield 1"),
+      () => Object.getPrototypeOf(async function () {}).constructor("return 1"),
+      () => Reflect.construct(Function, ["return 1"]),
+    ];
+    const out = [];
+    for (const f of tries) {
+      try { f(); out.push("compiled"); } catch (e) { out.push(e.name); }
+    }
+    return [out.join(","), typeof eval, Twice instanceof Function, (function* () {}) instanceof Function];
+`
+
+func TestNothingRuleCodeReachesIsOpen(t *testing.T) {
+	rs := load(t, engine.New(engine.WithStore(storetest.Open(t))), reachRuleset, nil)
+	res := exec(t, rs, map[string]any{"When": "2024-01-01", "P": map[string]any{"Name": "Ann"}})
+	open, _ := res.Output["Open"].([]any)
+	for _, o := range open {
+		t.Error(o)
+	}
+	if _, ok := res.Output["Open"].([]any); !ok {
+		t.Fatalf("Open = %#v", res.Output["Open"])
+	}
+	want := []any{"ReferenceError,TypeError,EvalError,EvalError,EvalError,EvalError,EvalError", "undefined", true, true}
+	if got := res.Output["Compile"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("Compile = %v, want %v", got, want)
 	}
 }
