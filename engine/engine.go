@@ -78,6 +78,7 @@ func New(opts ...Option) *Engine {
 	if e.poolSize < 1 {
 		e.poolSize = 1
 	}
+	useRegexpTimeout(e.limits.Timeout)
 	return e
 }
 

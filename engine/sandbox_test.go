@@ -148,7 +148,7 @@ rules:
 }
 
 func TestSandboxHonoursContextDuringCollect(t *testing.T) {
-	eng := engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: time.Minute}))
+	eng := engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: 2 * time.Second}))
 	rs := load(t, eng, sandboxRuleset, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
