@@ -35,8 +35,9 @@ exists). Rule code sees nothing else of the process environment: any other name 
   modules:                                                # settings of Kubus's modules, per environment
     test: {KUBUS_OCKTO_ENDPOINT: "http://127.0.0.1:8089", KUBUS_OCKTO_PASSWORD: "${OCKTO_PASSWORD}"}
 
-A value written "${NAME}" (the whole value) takes NAME from the process environment; any other value
-is used as written. Names starting KUBUS_ are settings of Kubus and its modules (KUBUS_OCKTO_*): rule
+A value written "${NAME}" (the whole value) takes NAME from the process environment, and is null
+when NAME is unset; "${NAME:-default}" gives default when NAME is unset or empty. Any other value is
+used as written (a "${" inside a longer value is an error: there is no interpolation). Names starting KUBUS_ are settings of Kubus and its modules (KUBUS_OCKTO_*): rule
 code can never read them, so they go under modules:, never under environments: or in "${...}" there.
 A module setting set in the process environment overrides the file's.`
 
