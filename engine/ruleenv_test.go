@@ -147,4 +147,8 @@ func TestEnvConstantOfModuleSettingIsALoadError(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	_, err := engine.New().LoadJSON([]byte(`{"name": "leak", "constants": {"P": {"env": "KUBUS_OCKTO_PASSWORD"}}, "rules": {"A": "P"}}`), "leak.json")
+	if err == nil || !strings.Contains(err.Error(), "`KUBUS_OCKTO_PASSWORD` is a setting of Kubus or a module") {
+		t.Errorf("the JSON form: %v", err)
+	}
 }
