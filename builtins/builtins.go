@@ -109,8 +109,12 @@ type Exec struct {
 	Ruleset  RulesetInfo
 	LogLevel LogLevel
 
-	// Getenv resolves environment variables of the configured environment (System.env, `env:` constants).
+	// Getenv resolves the host environment: module settings such as KUBUS_OCKTO_* (the process
+	// environment and kubus.yaml's modules:). It holds secrets: never hand its values to rule code.
 	Getenv func(name string) (string, bool)
+	// RuleEnv resolves the variables rule code may read (System.env): those the chosen kubus.yaml
+	// environment declares, never a KUBUS_ name.
+	RuleEnv func(name string) (string, bool)
 
 	// Tx is the execution's unit of work in the store (nil when no store is configured): its reads
 	// see its own writes, and the engine commits it only when the execution succeeds.

@@ -27,7 +27,8 @@ import (
 type Engine struct {
 	limits   Limits
 	modules  []builtins.Module
-	getenv   func(string) (string, bool)
+	getenv   func(string) (string, bool) // the host environment: module settings (KUBUS_OCKTO_*)
+	ruleEnv  func(string) (string, bool) // what rule code reads: System.env, `env:` constants
 	store    store.Store
 	poolSize int
 	watchdog *watchdog
@@ -52,9 +53,16 @@ func WithModules(m ...builtins.Module) Option { return func(e *Engine) { e.modul
 // WithStore sets the store persisted entities are kept in (see package store; none by default).
 func WithStore(s store.Store) Option { return func(e *Engine) { e.store = s } }
 
-// WithEnv sets how environment variables of the configured environment are resolved (`env:`
-// constants, System.env). The default reads the process environment.
+// WithEnv sets the host environment: where modules read their settings (KUBUS_OCKTO_* for Ockto).
+// The default reads the process environment. Rule code never sees it; see WithRuleEnv.
 func WithEnv(getenv func(string) (string, bool)) Option { return func(e *Engine) { e.getenv = getenv } }
+
+// WithRuleEnv sets the variables rule code reads (System.env, constants written {env: NAME}): the
+// variables of the chosen environment. The map is copied. Names starting KUBUS_ (module settings and
+// their secrets) are left out whatever the map says. Without it rule code sees no variables at all.
+func WithRuleEnv(vars map[string]string) Option {
+	return func(e *Engine) { e.ruleEnv = ruleEnvOf(vars) }
+}
 
 // WithPoolSize sets how many runtimes each ruleset version may have (default 2 × GOMAXPROCS).
 // Executions are CPU-bound, so more runtimes than cores adds memory, not throughput; an execution
@@ -68,6 +76,7 @@ func New(opts ...Option) *Engine {
 		limits:   DefaultLimits,
 		modules:  std.Modules(),
 		getenv:   os.LookupEnv,
+		ruleEnv:  ruleEnvOf(nil),
 		poolSize: 2 * runtime.GOMAXPROCS(0),
 		watchdog: newWatchdog(),
 		rulesets: map[string][]*Ruleset{},

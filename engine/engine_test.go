@@ -552,7 +552,7 @@ rules:
 func TestEnvConstantsEntitiesInRulesAndInputLimit(t *testing.T) {
 	env := map[string]string{"FIN_DATA_URL": "https://fin.example"}
 	eng := engine.New(
-		engine.WithEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }),
+		engine.WithRuleEnv(env),
 		engine.WithLimits(engine.Limits{MaxInputBytes: 1000}),
 	)
 	rs := load(t, eng, `name: scope2

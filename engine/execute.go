@@ -40,9 +40,10 @@ type ExecOptions struct {
 	// saved), in the same transaction as its writes, overwriting the record of the last execution
 	// of this ruleset with the same Tags. See MetricsKey and AlertMetrics.
 	Metrics bool
-	// Getenv, when set, is asked first for the environment of this execution (System.env, the
-	// modules' configuration such as KUBUS_OCKTO_*); what it does not know falls back to the
-	// engine's (WithEnv). The test runner points an `ockto:` testcase at its simulator this way.
+	// Getenv, when set, is asked first for the host environment of this execution (the modules'
+	// settings such as KUBUS_OCKTO_*; never rule code's System.env); what it does not know falls
+	// back to the engine's (WithEnv). The test runner points an `ockto:` testcase at its simulator
+	// this way.
 	Getenv func(name string) (string, bool)
 }
 
@@ -337,6 +338,7 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		Ruleset:   builtins.RulesetInfo{Name: r.model.Name, Version: r.model.Version},
 		LogLevel:  opts.LogLevel,
 		Getenv:    r.eng.getenv,
+		RuleEnv:   r.eng.ruleEnv,
 		Tx:        tx,
 		MaxAlerts: r.eng.limits.MaxAlerts,
 

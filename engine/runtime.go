@@ -64,7 +64,7 @@ func (v *variant) newState() (st *vmState, err error) {
 	k := vm.NewObject()
 	consts := make([]any, len(v.c.constants))
 	for i, c := range v.c.constants {
-		v, err := st.conv.constant(c, e.getenv)
+		v, err := st.conv.constant(c, e.ruleEnv)
 		if err != nil {
 			return nil, fmt.Errorf("constant %s: %w", c.Name, err)
 		}

@@ -10,12 +10,7 @@ import (
 )
 
 func TestSystemModule(t *testing.T) {
-	eng := engine.New(engine.WithPoolSize(1), engine.WithEnv(func(k string) (string, bool) {
-		if k == "FIN_DATA_URL" {
-			return "https://fin.example", true
-		}
-		return "", false
-	}))
+	eng := engine.New(engine.WithPoolSize(1), engine.WithRuleEnv(map[string]string{"FIN_DATA_URL": "https://fin.example"}))
 	rs := load(t, eng, `name: system
 version: 2.0.1
 inputs:

@@ -394,6 +394,9 @@ func (l *loader) decodeConstants(d *decoder, n *yaml.Node) {
 			c.Env = d.str(m["env"].V, field+".env")
 			if !envNameRE.MatchString(c.Env) {
 				d.problem(m["env"].V, field+".env", "use letters, digits and _, e.g. FIN_DATA_URL", "`%s` is not a valid environment variable name", c.Env)
+			} else if IsModuleSetting(c.Env) {
+				d.problem(m["env"].V, field+".env", "declare a variable of your own for the environment in kubus.yaml",
+					"`%s` is a setting of Kubus or a module (names starting %s), which rule code cannot read", c.Env, ModuleSettingPrefix)
 			}
 			if x, ok := m["default"]; ok {
 				if dv, ok := d.value(x.V, field+".default"); ok {

@@ -98,6 +98,17 @@ func checkLocalName(name string) (msg, hint string) {
 var rulesetNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// ModuleSettingPrefix starts the names of the settings of Kubus and its modules (KUBUS_OCKTO_PASSWORD,
+// KUBUS_STORE, ...). Rule code never reads them: they hold secrets and addresses, not rule inputs.
+const ModuleSettingPrefix = "KUBUS_"
+
+// IsModuleSetting reports whether an environment variable name is a setting of Kubus or a module,
+// which no `env:` constant, System.env call or kubus.yaml rule variable may name. Case does not
+// matter: on Windows kubus_ockto_password and KUBUS_OCKTO_PASSWORD are the same variable.
+func IsModuleSetting(name string) bool {
+	return len(name) >= len(ModuleSettingPrefix) && strings.EqualFold(name[:len(ModuleSettingPrefix)], ModuleSettingPrefix)
+}
+
 // suggest returns the candidate closest to s when it is close enough to be a likely typo, else "".
 func suggest(s string, candidates []string) string {
 	best, bestD := "", -1

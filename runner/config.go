@@ -2,37 +2,51 @@ package main
 
 import (
 	"errors"
-
 	"fmt"
-	"github.com/kubusdev/kubus/engine"
-	"github.com/spf13/cobra"
+	"io"
 	"io/fs"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kubusdev/kubus/engine"
+	"github.com/kubusdev/kubus/rulesets"
 )
 
 // envHelp is the part of `kubus run --help` and `kubus test --help` that says where System.env and
-// `env:` constants get their values.
+// `env:` constants get their values, and where module settings go.
 const envHelp = `
-Environment variables (System.env(NAME) and constants written {env: NAME}) come from the chosen
-environment (--environment, else $KUBUS_ENVIRONMENT, else the config file's "environment", else
-"test") in the config file (--config, else $KUBUS_CONFIG, else ./kubus.yaml when it exists):
+Environment variables (System.env(NAME) and constants written {env: NAME}) are exactly those the
+chosen environment (--environment, else $KUBUS_ENVIRONMENT, else the config file's "environment",
+else "test") declares in the config file (--config, else $KUBUS_CONFIG, else ./kubus.yaml when it
+exists). Rule code sees nothing else of the process environment: any other name is null.
 
   environment: test
   environments:
-    test:        {FIN_DATA_URL: "https://fin-test.example"}
-    acceptance:  {FIN_DATA_URL: "https://fin-acc.example"}
-    production:  {FIN_DATA_URL: "https://fin.example"}
+    test:
+      FIN_DATA_URL: "https://fin-test.example"
+      FIN_API_KEY: "${FIN_API_KEY}"                       # from the process environment; unset: null
+      FIN_REGION: "${FIN_REGION:-eu}"                     # "eu" when unset or empty
+    production: {FIN_DATA_URL: "https://fin.example", FIN_API_KEY: "${PROD_FIN_API_KEY}"}
+  modules:                                                # settings of Kubus's modules, per environment
+    test: {KUBUS_OCKTO_ENDPOINT: "http://127.0.0.1:8089", KUBUS_OCKTO_PASSWORD: "${OCKTO_PASSWORD}"}
 
-A variable set in the process environment overrides the file's value. An unset variable is null.`
+A value written "${NAME}" (the whole value) takes NAME from the process environment, and is null
+when NAME is unset; "${NAME:-default}" gives default when NAME is unset or empty. Any other value is
+used as written (a "${" inside a longer value is an error: there is no interpolation). Names starting KUBUS_ are settings of Kubus and its modules (KUBUS_OCKTO_*): rule
+code can never read them, so they go under modules:, never under environments: or in "${...}" there.
+A module setting set in the process environment overrides the file's.`
 
-// config is kubus.yaml: named environments of variables.
+// config is kubus.yaml: named environments of variables for rule code, and of module settings.
 type config struct {
 	Environment  string                       `yaml:"environment"`
 	Environments map[string]map[string]string `yaml:"environments"`
+	Modules      map[string]map[string]string `yaml:"modules"`
+	path         string
 }
 
 // loadConfig reads the config file: the given path (which must exist), else $KUBUS_CONFIG, else
@@ -53,18 +67,89 @@ func loadConfig(path string) (*config, error) {
 	if err != nil {
 		return nil, err
 	}
-	var c config
+	c := config{path: path}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &c, nil
 }
 
-// getenv resolves variables for the named environment (or the default one): the process
-// environment first, then the file.
-func (c *config) getenv(name string) (func(string) (string, bool), error) {
+// check refuses, in every environment, what would let rule code read a module setting and a
+// "${...}" that is not a whole value.
+func (c *config) check() error {
+	for _, env := range sortedKeys(c.Environments) {
+		for _, k := range sortedKeys(c.Environments[env]) {
+			field := "environments." + env + "." + k
+			if rulesets.IsModuleSetting(k) {
+				return fmt.Errorf("%s: names starting %s are settings of Kubus and its modules, which rule code cannot read; put it under modules.%s",
+					field, rulesets.ModuleSettingPrefix, env)
+			}
+			ref, _, err := parseRef(c.Environments[env][k])
+			if err != nil {
+				return fmt.Errorf("%s: %w", field, err)
+			}
+			if rulesets.IsModuleSetting(ref) {
+				return fmt.Errorf("%s: ${%s} would hand rule code a setting of Kubus or a module (names starting %s), which it cannot read",
+					field, ref, rulesets.ModuleSettingPrefix)
+			}
+		}
+	}
+	for _, env := range sortedKeys(c.Modules) {
+		for _, k := range sortedKeys(c.Modules[env]) {
+			field := "modules." + env + "." + k
+			if !rulesets.IsModuleSetting(k) {
+				return fmt.Errorf("%s: module settings start with %s (e.g. KUBUS_OCKTO_ENDPOINT); variables for rule code go under environments.%s",
+					field, rulesets.ModuleSettingPrefix, env)
+			}
+			if _, _, err := parseRef(c.Modules[env][k]); err != nil {
+				return fmt.Errorf("%s: %w", field, err)
+			}
+		}
+	}
+	return nil
+}
+
+// refRE is a whole value that reads the process environment: ${NAME} or ${NAME:-default}.
+var refRE = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)(:-(?s:(.*)))?\}$`)
+
+// parseRef splits a "${NAME}" or "${NAME:-default}" value ("" for a value used as written). A "${"
+// anywhere else is an error rather than a literal: it is almost always a hoped-for interpolation.
+func parseRef(v string) (name string, def *string, err error) {
+	if !strings.Contains(v, "${") {
+		return "", nil, nil
+	}
+	m := refRE.FindStringSubmatch(v)
+	if m == nil {
+		return "", nil, fmt.Errorf("%q: only a whole value can read the process environment, written ${NAME} or ${NAME:-default}", v)
+	}
+	if m[2] != "" {
+		def = &m[3]
+	}
+	return m[1], def, nil
+}
+
+// resolve gives a declared value: as written, or from the process environment for a "${...}"
+// (unset without a default: not there at all).
+func resolve(v string) (string, bool) {
+	name, def, _ := parseRef(v) // check has refused malformed ones
+	if name == "" {
+		return v, true
+	}
+	got, ok := os.LookupEnv(name)
+	if def != nil && got == "" {
+		return *def, true
+	}
+	return got, ok
+}
+
+// environments are the chosen environment's variables for rule code and its host environment (the
+// process environment first, then the file's module settings).
+func (c *config) environments(name string) (vars map[string]string, host func(string) (string, bool), err error) {
 	if name == "" {
 		name = os.Getenv("KUBUS_ENVIRONMENT")
 	}
@@ -74,22 +159,46 @@ func (c *config) getenv(name string) (func(string) (string, bool), error) {
 	if name == "" {
 		name = "test"
 	}
-	vars, ok := c.Environments[name]
-	if !ok && len(c.Environments) > 0 {
-		known := make([]string, 0, len(c.Environments))
+	_, inVars := c.Environments[name]
+	_, inModules := c.Modules[name]
+	if !inVars && !inModules && len(c.Environments)+len(c.Modules) > 0 {
+		known := map[string]bool{}
 		for k := range c.Environments {
-			known = append(known, k)
+			known[k] = true
 		}
-		sort.Strings(known)
-		return nil, fmt.Errorf("environment %q is not in the config file (it has: %s)", name, strings.Join(known, ", "))
+		for k := range c.Modules {
+			known[k] = true
+		}
+		return nil, nil, fmt.Errorf("environment %q is not in the config file (it has: %s)", name, strings.Join(sortedKeys(known), ", "))
 	}
-	return func(k string) (string, bool) {
+	vars = map[string]string{}
+	for k, v := range c.Environments[name] {
+		if v, ok := resolve(v); ok {
+			vars[k] = v
+		}
+	}
+	settings := map[string]string{}
+	for k, v := range c.Modules[name] {
+		if v, ok := resolve(v); ok {
+			settings[k] = v
+		}
+	}
+	return vars, func(k string) (string, bool) {
 		if v, ok := os.LookupEnv(k); ok {
 			return v, true
 		}
-		v, ok := vars[k]
+		v, ok := settings[k]
 		return v, ok
 	}, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // envFlags are --config and --environment, shared by the commands that execute rulesets.
@@ -106,9 +215,9 @@ func (f *envFlags) engine() (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	getenv, err := c.getenv(f.environment)
+	vars, host, err := c.environments(f.environment)
 	if err != nil {
 		return nil, err
 	}
-	return engine.New(engine.WithEnv(getenv)), nil
+	return engine.New(engine.WithRuleEnv(vars), engine.WithEnv(host)), nil
 }

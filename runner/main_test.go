@@ -311,6 +311,8 @@ rules:
 `)
 	cfg := filepath.Join(dir, "kubus.yaml")
 	write(t, cfg, "environment: test\nenvironments:\n  test: {FIN_DATA_URL: \"https://test.example\"}\n  production: {FIN_DATA_URL: \"https://prod.example\"}\n")
+	// A value written in the file is the value, whatever the process environment says.
+	t.Setenv("FIN_DATA_URL", "https://process.example")
 	for env, want := range map[string]string{"": "https://test.example", "production": "https://prod.example"} {
 		args := []string{"run", filepath.Join(dir, "rs"), "--input", "-", "--config", cfg}
 		if env != "" {
@@ -325,15 +327,106 @@ rules:
 	if code == 0 || !strings.Contains(errOut, `environment "staging" is not in the config file (it has: production, test)`) {
 		t.Errorf("an unknown environment: exit %d, %s", code, errOut)
 	}
-	// The process environment overrides the file.
-	t.Setenv("FIN_DATA_URL", "https://override.example")
-	_, out, _ := kubus(t, "{}", "run", filepath.Join(dir, "rs"), "--input", "-", "--config", cfg)
-	if !strings.Contains(out, `"FromSystem": "https://override.example"`) {
-		t.Errorf("process environment did not override:\n%s", out)
-	}
 	_, help, _ := kubus(t, "", "run", "--help")
-	if !strings.Contains(help, "environments:") || !strings.Contains(help, "--environment") {
-		t.Errorf("run --help does not explain environments:\n%s", help)
+	for _, want := range []string{"environments:", "--environment", "modules:", "${FIN_API_KEY}", "KUBUS_"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("run --help does not explain environments (%s):\n%s", want, help)
+		}
+	}
+}
+
+// Rule code reads only the declared variables: "${NAME}" takes one from the process environment,
+// HOME, PATH and module secrets stay out, and the Ockto module still reads its settings from
+// modules: and the process environment.
+func TestRuleCodeSeesOnlyDeclaredVariables(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "rs", "ruleset.yaml"), `name: declared
+constants:
+  ApiKey: {env: FIN_API_KEY}
+rules:
+  Key: ApiKey
+  Region: System.env("FIN_REGION")
+  Unset: System.env("FIN_UNSET")
+  Home: System.env("HOME")
+  Path: System.env("PATH")
+  Password: System.env("KUBUS_OCKTO_PASSWORD")
+  Codes: System.env("KUBUS_OCKTO_CONSENT_CODES")
+  Algemeen: Ockto.ConsentCodes.Algemeen
+`)
+	cfg := filepath.Join(dir, "kubus.yaml")
+	write(t, cfg, `environments:
+  test:
+    FIN_API_KEY: "${FIN_API_KEY}"
+    FIN_REGION: "${FIN_REGION:-eu}"
+    FIN_UNSET: "${FIN_SURELY_UNSET_VARIABLE}"
+modules:
+  test:
+    KUBUS_OCKTO_CONSENT_CODES: '{"Algemeen": "007"}'
+    KUBUS_OCKTO_PASSWORD: "${OCKTO_PASSWORD}"
+`)
+	t.Setenv("HOME", "/home/someone")
+	t.Setenv("PATH", os.Getenv("PATH"))
+	t.Setenv("KUBUS_OCKTO_PASSWORD", "secret")
+	t.Setenv("OCKTO_PASSWORD", "secret too")
+	t.Setenv("FIN_API_KEY", "k-123")
+	run := func() string {
+		t.Helper()
+		code, out, errOut := kubus(t, "{}", "run", filepath.Join(dir, "rs"), "--input", "-", "--config", cfg, "--store", filepath.Join(dir, "kubus.db"))
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		}
+		return out
+	}
+	out := run()
+	for _, want := range []string{`"Key": "k-123"`, `"Region": "eu"`, `"Unset": null`, `"Home": null`, `"Path": null`,
+		`"Password": null`, `"Codes": null`, `"Algemeen": "007"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %s in\n%s", want, out)
+		}
+	}
+	// The process environment overrides a "${...}" default and a module setting of the file.
+	t.Setenv("FIN_REGION", "us")
+	t.Setenv("KUBUS_OCKTO_CONSENT_CODES", `{"Algemeen": "042"}`)
+	out = run()
+	if !strings.Contains(out, `"Region": "us"`) || !strings.Contains(out, `"Algemeen": "042"`) || !strings.Contains(out, `"Codes": null`) {
+		t.Errorf("process overrides:\n%s", out)
+	}
+}
+
+// A config file that would hand rule code a module setting, or that hopes for interpolation, is
+// refused before anything runs, naming the field and saying why.
+func TestConfigRefusesModuleSettingsForRuleCode(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "rs", "ruleset.yaml"), "name: refused\nrules:\n  A: 1\n")
+	cases := []struct{ name, config, want string }{
+		{"a KUBUS_ variable", "environments:\n  test: {KUBUS_OCKTO_PASSWORD: x}\n",
+			"environments.test.KUBUS_OCKTO_PASSWORD: names starting KUBUS_ are settings of Kubus and its modules, which rule code cannot read; put it under modules.test"},
+		{"another case", "environments:\n  prod: {kubus_ockto_password: x}\n",
+			"environments.prod.kubus_ockto_password: names starting KUBUS_ are settings"},
+		{"a KUBUS_ reference", "environments:\n  test: {PW: \"${KUBUS_OCKTO_PASSWORD}\"}\n",
+			"environments.test.PW: ${KUBUS_OCKTO_PASSWORD} would hand rule code a setting of Kubus or a module (names starting KUBUS_), which it cannot read"},
+		{"a KUBUS_ reference with a default", "environments:\n  test: {PW: \"${KUBUS_STORE:-x}\"}\n", "environments.test.PW: ${KUBUS_STORE} would hand rule code"},
+		{"interpolation", "environments:\n  test: {URL: \"https://${HOST}/api\"}\n",
+			`environments.test.URL: "https://${HOST}/api": only a whole value can read the process environment, written ${NAME} or ${NAME:-default}`},
+		{"a rule variable among module settings", "modules:\n  test: {FIN_DATA_URL: x}\n",
+			"modules.test.FIN_DATA_URL: module settings start with KUBUS_ (e.g. KUBUS_OCKTO_ENDPOINT); variables for rule code go under environments.test"},
+		{"a malformed module reference", "modules:\n  test: {KUBUS_OCKTO_PASSWORD: \"${oops\"}\n", `modules.test.KUBUS_OCKTO_PASSWORD: "${oops": only a whole value`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "kubus.yaml")
+			write(t, cfg, tc.config)
+			for _, cmd := range []string{"run", "test"} {
+				args := []string{cmd, filepath.Join(dir, "rs"), "--config", cfg}
+				if cmd == "run" {
+					args = append(args, "--input", "-")
+				}
+				code, out, errOut := kubus(t, "{}", args...)
+				if code == 0 || !strings.Contains(errOut, cfg+": "+tc.want) {
+					t.Errorf("%s: exit %d, want %q in\n%s%s", cmd, code, tc.want, out, errOut)
+				}
+			}
+		})
 	}
 }
 

@@ -29,7 +29,7 @@ func newOcktoSimCmd() *cobra.Command {
 		Use:   "ockto-sim",
 		Short: "Serve a simulated Ockto (sessions, status, ODM results, AIS consents) for examples and tests",
 		Long: `Serve a simulated Ockto that speaks the same HTTP mapping as the Ockto module's client. Point an
-environment at it in kubus.yaml (or the process environment):
+environment's modules: at it in kubus.yaml (or the process environment):
 
   KUBUS_OCKTO_ENDPOINT=http://127.0.0.1:8089  KUBUS_OCKTO_USERNAME=sim  KUBUS_OCKTO_PASSWORD=sim
   KUBUS_OCKTO_PROVIDER_CODE=SIM

@@ -14,8 +14,9 @@ import (
 	"time"
 )
 
-// Names of the configuration variables. They are read through builtins.Exec.Getenv, which resolves
-// the configured environment of kubus.yaml (the configuration file) and the process environment.
+// Names of the configuration variables. They are read through builtins.Exec.Getenv, the host
+// environment: the process environment, then the chosen environment's modules: in kubus.yaml. Rule
+// code cannot read them (System.env never answers a KUBUS_ name).
 const (
 	EnvEndpoint     = "KUBUS_OCKTO_ENDPOINT"      // base URL, e.g. https://staging.ockto.example/api
 	EnvUsername     = "KUBUS_OCKTO_USERNAME"      // credentials for the token request
@@ -40,7 +41,7 @@ func DefaultConsentCodes() map[string]string { return map[string]string{"Algemee
 
 // ErrNotConfigured is returned (wrapped) when no endpoint is configured.
 var ErrNotConfigured = errors.New("Ockto is not configured (set " + EnvEndpoint + ", " + EnvUsername + ", " +
-	EnvPassword + " and " + EnvProviderCode + " in the kubus.yaml environment or the process environment)")
+	EnvPassword + " and " + EnvProviderCode + " under modules: in kubus.yaml or in the process environment)")
 
 // Config is how to reach Ockto. Its String, GoString and LogValue never show the password.
 type Config struct {

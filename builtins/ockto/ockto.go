@@ -4,9 +4,10 @@
 //
 // # Configuration
 //
-// Everything comes from the running execution's environment (builtins.Exec.Getenv: the kubus.yaml
-// environment, then the process environment), read at each call, so one installed runtime serves
-// tenants with different configurations: KUBUS_OCKTO_ENDPOINT, _USERNAME, _PASSWORD, _PROVIDER_CODE,
+// Everything comes from the running execution's host environment (builtins.Exec.Getenv: the process
+// environment, then modules: of the kubus.yaml environment; rule code never reads it), read at each
+// call, so one installed runtime serves tenants with different configurations:
+// KUBUS_OCKTO_ENDPOINT, _USERNAME, _PASSWORD, _PROVIDER_CODE,
 // _CERT and _KEY (mutual TLS), _TIMEOUT (per HTTP attempt, default 10s), _RETRIES (reads, default 2)
 // and _CONSENT_CODES (JSON, default {"Algemeen":"001"}); see LoadConfig. Without an endpoint every
 // call throws "Ockto is not configured" (after validating its arguments). Clients are cached per

@@ -155,7 +155,7 @@ func TestModuleErrors(t *testing.T) {
 
 func TestModuleNotConfigured(t *testing.T) {
 	vm := newVM(t, nil, nil)
-	const msg = "Error: %s: Ockto is not configured (set KUBUS_OCKTO_ENDPOINT, KUBUS_OCKTO_USERNAME, KUBUS_OCKTO_PASSWORD and KUBUS_OCKTO_PROVIDER_CODE in the kubus.yaml environment or the process environment)"
+	const msg = "Error: %s: Ockto is not configured (set KUBUS_OCKTO_ENDPOINT, KUBUS_OCKTO_USERNAME, KUBUS_OCKTO_PASSWORD and KUBUS_OCKTO_PROVIDER_CODE under modules: in kubus.yaml or in the process environment)"
 	for expr, fn := range map[string]string{
 		`Ockto.startSession("a", {consentCode: "001"})`: "Ockto.startSession",
 		`Ockto.getStatus("a")`:                          "Ockto.getStatus",

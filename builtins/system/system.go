@@ -95,14 +95,14 @@ var fns = []builtins.Fn{
 	{
 		Name:      "env",
 		Signature: "(name: string): string | null",
-		Doc:       "A variable of the configured environment (test, acceptance, production), or null when it is not set.",
+		Doc:       "A variable the configured environment (test, acceptance, production) declares in kubus.yaml, or null when it does not (names starting KUBUS_ are always null).",
 		Example:   `System.env("FIN_DATA_URL") // "https://…"`,
 		Impl: func(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 			const fn = "System.env"
 			return func(call goja.FunctionCall) goja.Value {
 				name := h.String(call, 0, fn, "name")
-				if e := h.MustExec(fn); e.Getenv != nil {
-					if v, ok := e.Getenv(name); ok {
+				if e := h.MustExec(fn); e.RuleEnv != nil {
+					if v, ok := e.RuleEnv(name); ok {
 						return h.VM.ToValue(v)
 					}
 				}
