@@ -17,10 +17,17 @@ import (
 func init() {
 	guarded := map[string]string{
 		"Array.prototype.values": "MaxArrayLength", "Array.prototype.keys": "MaxArrayLength",
-		"Array.prototype.entries": "MaxArrayLength", "Array.prototype[Symbol.iterator]": "MaxArrayLength",
-		"Array.prototype.concat": "MaxArrayLength",
-		"ArrayBuffer":            "MaxBufferBytes",
-		"String.raw":             "MaxStringLength", "String.prototype.concat": "MaxStringLength",
+		"Array.prototype.entries": "MaxArrayLength",
+		"Array.prototype.concat":  "MaxArrayLength",
+		"ArrayBuffer":             "MaxBufferBytes", "Array.from": "MaxArrayLength",
+		"Object.keys": "MaxArrayLength", "Object.values": "MaxArrayLength", "Object.entries": "MaxArrayLength",
+		"Object.getOwnPropertyNames": "MaxArrayLength", "Object.getOwnPropertyDescriptors": "MaxArrayLength",
+		"Object.assign": "MaxArrayLength", "Reflect.ownKeys": "MaxArrayLength",
+		"RegExp.prototype.[Symbol.replace]": "MaxStringLength", "RegExp.prototype.[Symbol.split]": "MaxArrayLength",
+		// guardsSource (limits.go)
+		"Array": "MaxArrayLength", "String.prototype.repeat": "MaxStringLength", "String.prototype.padStart": "MaxStringLength",
+		"String.prototype.padEnd": "MaxStringLength",
+		"String.raw":              "MaxStringLength", "String.prototype.concat": "MaxStringLength",
 		"String.prototype.replace": "MaxStringLength", "String.prototype.replaceAll": "MaxStringLength",
 		"String.prototype.split":   "MaxArrayLength",
 		"JSON.stringify":           "MaxStringLength",
@@ -240,42 +247,54 @@ for (const name of L.typedArrays) {
       throw over("String.prototype.split", self.length, L.maxArray, "MaxArrayLength");
     return apply(split, self, arguments);
   }));
-  // replace and replaceAll: a replacement pattern ($&, $1, the prefix, the suffix) can make each match as long as
-  // the string, so the result's length is worked out before it is built when it could be too long.
-  for (const m of ["replace", "replaceAll"]) {
-    const orig = SP[m];
-    put(SP, m, named(m, 2, function (pattern, replacement) {
-      const self = this === null || this === undefined ? this : String(this);
-      if (self == null) return apply(orig, self, arguments);
+  // replace and replaceAll, and the RegExp method they call: a replacement pattern ($&, $1, the
+  // prefix, the suffix) can make each match as long as the string, so the result's length is worked
+  // out before it is built when it could be too long.
+  const guardReplace = (obj, key, what, self) => {
+    const orig = obj[key];
+    put(obj, key, named(typeof key === "symbol" ? "[Symbol.replace]" : key, 2, function (a, b) {
+      // For String.prototype methods the string is this and the pattern a; for the RegExp one, the
+      // string is a and the regexp this.
+      const str = self(this, a);
+      if (str == null) return apply(orig, this, arguments);
+      const replacement = b, call = (rep) => apply(orig, this, [a, rep]);
       if (typeof replacement === "function") {
-        let n = self.length;
-        const fn = replacement;
-        const counted = function (...args) {
-          const r = String(apply(fn, undefined, args));
+        let n = str.length;
+        return call(function (...args) {
+          const r = String(apply(replacement, undefined, args));
           n += r.length;
-          if (n > L.maxString) throw overString("String.prototype." + m, n);
+          if (n > L.maxString) throw overString(what, n);
           return r;
-        };
-        return apply(orig, self, [pattern, counted]);
+        });
       }
       const rep = String(replacement);
       const dollars = rep.split("$").length - 1;
       // Each match adds at most the replacement plus, per $, the whole string.
-      const bound = self.length + (self.length + 1) * (rep.length + dollars * self.length);
+      const bound = str.length + (str.length + 1) * (rep.length + dollars * str.length);
       if (bound > L.maxString) {
         const shape = substitution(rep);
-        let n = self.length;
-        apply(orig, self, [pattern, function (match, ...rest) {
+        let n = str.length;
+        call(function (match, ...rest) {
           const named = typeof rest[rest.length - 1] === "object" ? rest.pop() : undefined;
           const pos = rest[rest.length - 2];
-          n += shape(match, pos, self.length, rest, named) - match.length;
-          if (n > L.maxString) throw overString("String.prototype." + m, n);
+          n += shape(match, pos, str.length, rest, named) - match.length;
+          if (n > L.maxString) throw overString(what, n);
           return "";
-        }]);
+        });
       }
-      return apply(orig, self, [pattern, rep]);
+      return call(rep);
     }));
-  }
+  };
+  const thisString = (self) => self === null || self === undefined ? self : String(self);
+  guardReplace(SP, "replace", "String.prototype.replace", thisString);
+  guardReplace(SP, "replaceAll", "String.prototype.replaceAll", thisString);
+  guardReplace(RegExp.prototype, Symbol.replace, "RegExp.prototype[Symbol.replace]", (self, a) => String(a));
+  const rsplit = RegExp.prototype[Symbol.split];
+  put(RegExp.prototype, Symbol.split, named("[Symbol.split]", 2, function (str, limit) {
+    const s = String(str), lim = limit === undefined ? 2 ** 32 - 1 : toLength(limit);
+    if (s.length >= L.maxArray && lim >= L.maxArray) throw over("RegExp.prototype[Symbol.split]", s.length, L.maxArray, "MaxArrayLength");
+    return apply(rsplit, this, [s, limit]);
+  }));
 }
 // substitution reads a replacement pattern once and gives the length of its expansion
 // (GetSubstitution) for one match: literal characters, plus so many times the match, the prefix,
@@ -378,6 +397,31 @@ function argList(what, args) {
   put(Reflect, "construct", named("construct", 2, function (target, args, newTarget) {
     const a = argList("Reflect.construct", args);
     return arguments.length > 2 ? rconstruct(target, a, newTarget) : rconstruct(target, a);
+  }));
+}
+
+// Array.from: an array-like is copied (its length read once); an iterable steps in JS.
+{
+  const from = Array.from;
+  put(Array, "from", named("from", 1, function (items, fn, thisArg) {
+    let src = items;
+    if (items !== null && items !== undefined && !(isArray(items) && !isProxy(items))) {
+      const it = Object(items)[Symbol.iterator];
+      if (it === undefined || it === null) src = copyOf("Array.from", items, L.maxArray, "MaxArrayLength");
+    } else if (isArray(items) && items.length > L.maxArray) throw over("Array.from", items.length, L.maxArray, "MaxArrayLength");
+    return apply(from, this, arguments.length > 1 ? [src, fn, thisArg] : [src]);
+  }));
+}
+// The key listers make one string an index of a typed array, in one Go call.
+for (const [obj, name] of [[Object, "keys"], [Object, "values"], [Object, "entries"], [Object, "getOwnPropertyNames"],
+    [Object, "getOwnPropertyDescriptors"], [Object, "assign"], [Reflect, "ownKeys"]]) {
+  const orig = obj[name], what = (obj === Object ? "Object." : "Reflect.") + name;
+  put(obj, name, named(name, orig.length, function (...args) {
+    for (let i = name === "assign" ? 1 : 0; i < (name === "assign" ? args.length : 1); i++) {
+      const o = args[i];
+      if (ArrayBuffer.isView(o) && !isProxy(o) && o.length > L.maxArray) throw over(what, o.length, L.maxArray, "MaxArrayLength");
+    }
+    return apply(orig, obj, args);
   }));
 }
 

@@ -97,3 +97,12 @@ func TestIntrinsicGuards(t *testing.T) {
 		})
 	}
 }
+
+var moreIntrinsicAttacks = []struct{ name, code, want string }{
+	{"RegExp Symbol.replace", "return RegExp.prototype[Symbol.replace].call(/a/g, 'a'.repeat(1 << 16), '$&'.repeat(1000)).length;", "Limits.MaxStringLength"},
+	{"Array.from lying", "let n = 0; const o = {get length() { return n++ === 0 ? 1 : 2**32 - 1; }}; return Array.from(o).length;", "1"},
+	{"Object.keys typed", "return Object.keys(new Uint8Array(16 << 20)).length;", "Limits.MaxArrayLength"},
+	{"typed from lying", "let n = 0; const o = {get length() { return n++ === 0 ? 1 : 2**31; }}; return new Float64Array(o).length;", "1"},
+}
+
+func init() { intrinsicAttacks = append(intrinsicAttacks, moreIntrinsicAttacks...) }

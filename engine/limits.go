@@ -31,7 +31,7 @@ type Limits struct {
 	// doubling; concurrent executions share the heap, so it is a guard, not an account.
 	MaxMemory uint64
 	// MaxBufferBytes is the largest ArrayBuffer (and so TypedArray or DataView) rule code may make, in
-	// bytes (default 64 MiB).
+	// bytes (default 16 MiB).
 	MaxBufferBytes int
 	// MaxBigIntBits is the largest BigInt an operation (**, <<, *, BigInt(), literals) may make, in
 	// bits (default 1 Mi bits, about 315,000 decimal digits).
@@ -63,7 +63,7 @@ var DefaultLimits = Limits{
 	MaxStringLength:   16 << 20,
 	MaxArrayLength:    10 << 20,
 	MaxMemory:         512 << 20,
-	MaxBufferBytes:    64 << 20,
+	MaxBufferBytes:    16 << 20,
 	MaxBigIntBits:     1 << 20,
 	MaxArguments:      1 << 16,
 	MaxSymbols:        10_000,
