@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/kubusdev/kubus/engine"
@@ -40,6 +41,29 @@ func BenchmarkExecuteTravelInsurance(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "execs/s")
+}
+
+// BenchmarkExecuteOneRule is the floor of an execution: one input, one rule that calls array methods
+// and a string method (the guarded intrinsics), one output.
+func BenchmarkExecuteOneRule(b *testing.B) {
+	dir := b.TempDir()
+	yaml := "name: one\ninputs:\n  X: {type: number, required: true}\nrules:\n  Y: '[X, 2, 3].map(v => v * 2).indexOf(4) + \"ab\".padStart(3).length'\n"
+	if err := os.WriteFile(filepath.Join(dir, "ruleset.yaml"), []byte(yaml), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	rs, err := engine.New().Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := map[string]any{"X": 1.0}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := rs.Execute(ctx, input, engine.ExecOptions{Now: fixedNow})
+		if err != nil || res.Output["Y"] != 4.0 {
+			b.Fatalf("%v %v", err, res)
+		}
+	}
 }
 
 // BenchmarkExecuteTravelInsuranceParallel shows how executions scale over cores with the pool.

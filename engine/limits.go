@@ -33,9 +33,6 @@ type Limits struct {
 	// MaxBufferBytes is the largest ArrayBuffer (and so TypedArray or DataView) rule code may make, in
 	// bytes (default 16 MiB).
 	MaxBufferBytes int
-	// MaxBigIntBits is the largest BigInt an operation (**, <<, *, BigInt(), literals) may make, in
-	// bits (default 1 Mi bits, about 315,000 decimal digits).
-	MaxBigIntBits int
 	// MaxArguments is the most arguments one call may receive through apply, Reflect.apply,
 	// Reflect.construct or spread (default 65,536).
 	MaxArguments int
@@ -64,7 +61,6 @@ var DefaultLimits = Limits{
 	MaxArrayLength:    10 << 20,
 	MaxMemory:         512 << 20,
 	MaxBufferBytes:    16 << 20,
-	MaxBigIntBits:     1 << 20,
 	MaxArguments:      1 << 16,
 	MaxSymbols:        10_000,
 	MaxOutputBytes:    16 << 20,
@@ -94,7 +90,7 @@ func (l Limits) withDefaults() Limits {
 		d.MaxMemory = l.MaxMemory
 	}
 	for _, f := range []struct{ from, to *int }{
-		{&l.MaxBufferBytes, &d.MaxBufferBytes}, {&l.MaxBigIntBits, &d.MaxBigIntBits},
+		{&l.MaxBufferBytes, &d.MaxBufferBytes},
 		{&l.MaxArguments, &d.MaxArguments}, {&l.MaxSymbols, &d.MaxSymbols},
 		{&l.MaxOutputBytes, &d.MaxOutputBytes}, {&l.MaxOutputNodes, &d.MaxOutputNodes},
 		{&l.MaxAlerts, &d.MaxAlerts}, {&l.MaxStackFrames, &d.MaxStackFrames},
