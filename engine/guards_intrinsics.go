@@ -89,19 +89,16 @@ function plainArray(what, self, writes) {
   if (writes) throw new TypeError(what + " on a value that is not an array (an array-like object or a Proxy) is not available in rule code");
   return copyOf(what, self, L.maxArray, "MaxArrayLength");
 }
+// The wrappers pass the arguments on with orig.call (no array, no arguments object: this is the hot
+// path of map and indexOf). The methods that tell a passed undefined from a missing argument
+// (reduce's initial value, lastIndexOf's start, splice's count) or take any number pass them as given.
+const byCount = new Set(["reduce", "reduceRight", "lastIndexOf", "splice", "toSpliced", "unshift"]);
 function guardArray(name, writes) {
   const orig = AP[name], what = "Array.prototype." + name;
   if (typeof orig !== "function") return;
-  put(AP, name, named(name, orig.length, function (a, b, c) {
-    const self = plainArray(what, this, writes);
-    switch (arguments.length) {
-      case 0: return apply(orig, self, []);
-      case 1: return apply(orig, self, [a]);
-      case 2: return apply(orig, self, [a, b]);
-      case 3: return apply(orig, self, [a, b, c]);
-    }
-    return apply(orig, self, arguments);
-  }));
+  put(AP, name, named(name, orig.length, byCount.has(name)
+    ? function (...args) { return apply(orig, plainArray(what, this, writes), args); }
+    : function (a, b, c) { return orig.call(plainArray(what, this, writes), a, b, c); }));
 }
 const writes = new Set(["copyWithin", "fill", "reverse", "shift", "sort", "splice", "unshift"]);
 for (const m of L.arrayMethods) guardArray(m, writes.has(m));
@@ -245,7 +242,7 @@ for (const name of L.typedArrays) {
     const lim = limit === undefined ? 2 ** 32 - 1 : toLength(limit);
     if (self != null && self.length >= L.maxArray && lim >= L.maxArray && !(typeof sep === "string" && sep.length > 0))
       throw over("String.prototype.split", self.length, L.maxArray, "MaxArrayLength");
-    return apply(split, self, arguments);
+    return split.call(self, sep, limit);
   }));
   // replace and replaceAll, and the RegExp method they call: a replacement pattern ($&, $1, the
   // prefix, the suffix) can make each match as long as the string, so the result's length is worked
@@ -409,7 +406,7 @@ function argList(what, args) {
       const it = Object(items)[Symbol.iterator];
       if (it === undefined || it === null) src = copyOf("Array.from", items, L.maxArray, "MaxArrayLength");
     } else if (isArray(items) && items.length > L.maxArray) throw over("Array.from", items.length, L.maxArray, "MaxArrayLength");
-    return apply(from, this, arguments.length > 1 ? [src, fn, thisArg] : [src]);
+    return from.call(this, src, fn, thisArg);
   }));
 }
 // The key listers make one string an index of a typed array, in one Go call.

@@ -139,37 +139,19 @@ function arrayLen(what, n) { if (n > maxArray) tooLong(what, n, maxArray, "MaxAr
 function stringLen(what, n) {
   if (n > maxString) throw new RangeError(what + " would make a string of " + n + " characters, over the limit of " + maxString + " (Limits.MaxStringLength)");
 }
+// wrap passes the arguments on with orig.call: no arguments object on the hot path (padStart is).
 function wrap(obj, name, check) {
   const orig = obj[name];
-  const w = { [name](a, b, c) {
-    check(this, arguments);
-    switch (arguments.length) {
-      case 0: return orig.call(this);
-      case 1: return orig.call(this, a);
-      case 2: return orig.call(this, a, b);
-      case 3: return orig.call(this, a, b, c);
-    }
-    return apply(orig, this, arguments);
-  } }[name];
+  const w = { [name](a, b) { check(this, a); return orig.call(this, a, b); } }[name];
   Object.defineProperty(obj, name, { value: w, writable: true, enumerable: false, configurable: true });
 }
 const len = (o) => (o === null || o === undefined ? 0 : Number(o.length) || 0);
-wrap(SP, "repeat", (s, a) => stringLen("String.prototype.repeat", String(s).length * Math.max(0, Number(a[0]) || 0)));
-wrap(SP, "padStart", (s, a) => stringLen("String.prototype.padStart", Number(a[0]) || 0));
-wrap(SP, "padEnd", (s, a) => stringLen("String.prototype.padEnd", Number(a[0]) || 0));
-// Only the methods that can allocate in proportion to an array's length inside one Go call are
-// wrapped: growth by push or index assignment happens in JS, where the memory watchdog and the
-// timeout see it, and wrapping hot methods like push and map would tax every rule.
-for (const m of ["fill", "toReversed", "toSorted", "toSpliced", "with", "flat", "flatMap", "copyWithin"]) {
-  if (typeof AP[m] === "function") wrap(AP, m, (arr) => arrayLen("Array.prototype." + m, len(arr)));
-}
+wrap(SP, "repeat", (s, n) => stringLen("String.prototype.repeat", String(s).length * Math.max(0, Number(n) || 0)));
+wrap(SP, "padStart", (s, n) => stringLen("String.prototype.padStart", Number(n) || 0));
+wrap(SP, "padEnd", (s, n) => stringLen("String.prototype.padEnd", Number(n) || 0));
+// The array methods that loop over this are guarded in guards_intrinsics.go.
 Object.defineProperty(AP, "join", { value: { join(sep) { arrayLen("Array.prototype.join", len(this)); return join(this, sep); } }.join, writable: true, enumerable: false, configurable: true });
 const ArrayCtor = Array;
-const from = ArrayCtor.from;
-Object.defineProperty(ArrayCtor, "from", { value: { from(items, fn, thisArg) {
-  if (items !== null && items !== undefined && typeof items[Symbol.iterator] !== "function") arrayLen("Array.from", len(items));
-  return apply(from, this, arguments);
-} }.from, writable: true, enumerable: false, configurable: true });
 function checkCtorArgs(args) { if (args.length === 1 && typeof args[0] === "number") arrayLen("new Array(" + args[0] + ")", args[0]); }
 globalThis.Array = new Proxy(ArrayCtor, {
   construct(target, args, newTarget) { checkCtorArgs(args); return construct(target, args, newTarget); },
@@ -274,14 +256,11 @@ func newWatchdog() *watchdog {
 
 func (d *watchdog) start(w *watch) {
 	d.mu.Lock()
-	// The last tick's reading, when it is fresh, saves a read of the heap on the hot path (under
-	// load the ticker keeps it fresh); an execution after a quiet spell reads the heap itself.
+	// The last tick's reading, when it is fresh, is the baseline (under load the ticker keeps it
+	// fresh); after a quiet spell the first tick that sees the execution sets it. Reading the heap
+	// here would cost a quarter of a small execution.
 	if at := d.heapAt; !at.IsZero() && time.Since(at) < 2*d.tick {
 		w.baseline = d.heap
-	} else {
-		d.mu.Unlock()
-		w.baseline = readHeap()
-		d.mu.Lock()
 	}
 	d.active[w] = struct{}{}
 	if !d.running {
