@@ -26,11 +26,11 @@ func TestSoakHostileAndBenignAlternate(t *testing.T) {
 		}
 	}
 	extra := []string{
-		"{ let s = 'x'; while (true) s = s + s; }",                                     // memory or string limit
-		"{ const a = []; a.length = 2**32 - 1; return a; }",                          // output nodes
+		"{ let s = 'x'; while (true) s = s + s; }",                                      // memory or string limit
+		"{ const a = []; a.length = 2**32 - 1; return a; }",                             // output nodes
 		"{ for (let i = 0; i < 9000; i++) Symbol.for('k'.repeat(100) + i); return 1; }", // registry growth
-		"{ globalThis.leak = 'x'.repeat(1 << 20); return 1; }",                       // frozen global
-		"{ while (true) {} }",                                                        // timeout
+		"{ globalThis.leak = 'x'.repeat(1 << 20); return 1; }",                          // frozen global
+		"{ while (true) {} }", // timeout
 	}
 	for j, code := range extra {
 		fmt.Fprintf(&b, "      case %d: %s\n", 1000+j, code)
