@@ -86,7 +86,10 @@ func analyzeSource(src string, kind CodeKind) (analysis, *syntaxErr) {
 	w := exprPrefix + src + exprSuffix
 	if prog, err := parseJS(w); err == nil && len(prog.Body) == 1 {
 		if es, ok := prog.Body[0].(*ast.ExpressionStatement); ok {
-			refs := freeNames(func(s *scanner) { s.expr(es.Expression) })
+			refs, refused := freeNames(func(s *scanner) { s.expr(es.Expression) })
+			if len(refused) > 0 {
+				return analysis{}, refusedErr(refused[0], len(exprPrefix))
+			}
 			return analysis{
 				expression: true,
 				body:       returnKw + exprPrefix + src + exprSuffix + ";",
@@ -116,7 +119,10 @@ func analyzeSource(src string, kind CodeKind) (analysis, *syntaxErr) {
 		// scope the engine runs it in.
 		return analysis{}, &syntaxErr{off: strayBrace(prog, w) - len(bodyPrefix), msg: "syntax error: this `}` closes a block that was never opened", hint: "remove it, or add the matching `{`"}
 	}
-	refs := freeNames(func(s *scanner) { s.functionBody(fl) })
+	refs, refused := freeNames(func(s *scanner) { s.functionBody(fl) })
+	if len(refused) > 0 {
+		return analysis{}, refusedErr(refused[0], len(bodyPrefix))
+	}
 	a := analysis{body: src, refs: shiftRefs(refs, len(bodyPrefix))}
 
 	// A body without `return` yields the value of its last expression statement.
@@ -199,11 +205,16 @@ func analyzeTemplate(src string) (analysis, *syntaxErr) {
 	if tl == nil {
 		return analysis{}, &syntaxErr{msg: "the message is not one template literal", hint: "escape backticks inside ${...} as \\`"}
 	}
-	refs := freeNames(func(s *scanner) {
+	refs, refused := freeNames(func(s *scanner) {
 		for _, e := range tl.Expressions {
 			s.expr(e)
 		}
 	})
+	if len(refused) > 0 {
+		r := refused[0]
+		r.off = toSrc(r.off)
+		return analysis{}, refusedErr(r, 0)
+	}
 	for i := range refs {
 		refs[i].off = toSrc(refs[i].off)
 	}
