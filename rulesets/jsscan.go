@@ -69,13 +69,23 @@ type syntaxErr struct {
 	hint string
 }
 
-// analyzeSource parses src as the given kind of snippet and finds its free names.
+// analyzeSource parses src as the given kind of snippet and finds its free names, with the default
+// nesting limit.
 func analyzeSource(src string, kind CodeKind) (analysis, *syntaxErr) {
+	return analyzeSourceNested(src, kind, DefaultMaxCodeNesting)
+}
+
+// analyzeSourceNested is analyzeSource refusing code that nests deeper than maxNesting (see
+// codeNesting) before it is parsed.
+func analyzeSourceNested(src string, kind CodeKind, maxNesting int) (analysis, *syntaxErr) {
 	if !utf8.ValidString(src) {
 		return analysis{}, &syntaxErr{off: firstInvalidUTF8(src), msg: "the code is not valid UTF-8", hint: "save the file as UTF-8"}
 	}
 	if kind == CodeTemplate {
-		return analyzeTemplate(src)
+		return analyzeTemplate(src, maxNesting)
+	}
+	if off := codeNesting(src, maxNesting); off >= 0 {
+		return analysis{}, nestingErr(off, src, maxNesting)
 	}
 	if strings.TrimSpace(src) == "" {
 		return analysis{}, &syntaxErr{msg: "the code is empty", hint: "write a JavaScript expression, or statements that return a value"}
@@ -172,7 +182,7 @@ func analyzeSource(src string, kind CodeKind) (analysis, *syntaxErr) {
 
 // analyzeTemplate reads src as the inside of a template literal. Backticks the author did not escape
 // are escaped, since the author never wrote the enclosing ones.
-func analyzeTemplate(src string) (analysis, *syntaxErr) {
+func analyzeTemplate(src string, maxNesting int) (analysis, *syntaxErr) {
 	esc, inserted := escapeTemplate(src)
 	toSrc := func(wOff int) int {
 		off := wOff - len(tmplPrefix)
@@ -185,6 +195,9 @@ func analyzeTemplate(src string) (analysis, *syntaxErr) {
 		return off - n
 	}
 	w := tmplPrefix + esc + tmplSuffix
+	if off := codeNesting(w, maxNesting+1); off >= 0 { // +1: the wrapper's parenthesis
+		return analysis{}, nestingErr(clampOff(toSrc(off), src), src, maxNesting)
+	}
 	prog, err := parseJS(w)
 	if err != nil {
 		off, msg := errorOffset(w, err)
@@ -219,6 +232,10 @@ func analyzeTemplate(src string) (analysis, *syntaxErr) {
 		refs[i].off = toSrc(refs[i].off)
 	}
 	return analysis{body: returnKw + "`" + esc + "`;", shift: len(returnKw) + 1, refs: refs}, nil
+}
+
+func nestingErr(off int, src string, limit int) *syntaxErr {
+	return &syntaxErr{off: clampOff(off, src), msg: fmt.Sprintf("the code nests more than %d levels deep (brackets, operators and statements within one expression; limit LoadOptions.MaxCodeNesting)", limit), hint: "split it into smaller functions or rules"}
 }
 
 // parseJS parses a whole program. The parser is not expected to panic, but a ruleset must never take the
