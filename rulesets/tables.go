@@ -14,6 +14,8 @@ import (
 
 var tableKeys = []string{"columns", "rows", "file"}
 
+const tableHint = "split the table, or look the values up through a connector"
+
 // tableGeom is where a table's parts stand in the author's files, for problems found after reading.
 type tableGeom struct {
 	columns Pos   // the columns list or the CSV header
@@ -81,11 +83,22 @@ func (l *loader) inlineTable(d *decoder, colE, rowE entry, field string, t *Tabl
 	if rowE.V == nil {
 		return g
 	}
-	for _, re := range d.entries(rowE.V, field+".rows") {
+	rows := d.entries(rowE.V, field+".rows")
+	if len(rows) > l.lim.tableRows {
+		d.problem(rows[l.lim.tableRows].K, field+".rows", tableHint, "table %s has more than %d rows (LoadOptions.MaxTableRows)", t.Name, l.lim.tableRows)
+		return nil
+	}
+	cells := 0
+	for _, re := range rows {
 		rf := field + ".rows." + re.Key
 		row := &Row{Key: re.Key, Pos: d.pos(re.K)}
 		var vp []Pos
-		for _, c := range d.list(re.V, rf) {
+		list := d.list(re.V, rf)
+		if cells += len(list); cells > l.lim.tableCells {
+			d.problem(re.K, rf, tableHint, "table %s has more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
+			return nil
+		}
+		for _, c := range list {
 			if c != nil && c.Kind != yaml.ScalarNode {
 				d.problem(c, rf, "a cell holds text, a number, true/false or null", "a table cell cannot be %s", kindName(c))
 				row.Values = append(row.Values, nil)
@@ -119,6 +132,10 @@ func (l *loader) csvTable(data []byte, t *Table, field string) *tableGeom {
 		l.probs.addProblem(csvProblem(file, f, err))
 		return nil
 	}
+	if len(header)-1 > l.lim.tableCells {
+		l.probs.add(Pos{File: file, Line: 1, Column: 1}, f, tableHint, "table %s has more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
+		return nil
+	}
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff") // spreadsheet programs write a byte order mark
 	}
@@ -128,6 +145,7 @@ func (l *loader) csvTable(data []byte, t *Table, field string) *tableGeom {
 		g.colPos = append(g.colPos, Pos{File: file, Line: line, Column: col})
 	}
 	seen := map[string]int{}
+	rows, cells := 0, 0
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -138,6 +156,17 @@ func (l *loader) csvTable(data []byte, t *Table, field string) *tableGeom {
 			return nil
 		}
 		line, _ := r.FieldPos(0)
+		// Stop at the limits: the rest of the file is not read.
+		rows++
+		cells += len(rec) - 1
+		switch {
+		case rows > l.lim.tableRows:
+			l.probs.add(Pos{File: file, Line: line, Column: 1}, f, tableHint, "table %s has more than %d rows (LoadOptions.MaxTableRows)", t.Name, l.lim.tableRows)
+			return nil
+		case cells > l.lim.tableCells:
+			l.probs.add(Pos{File: file, Line: line, Column: 1}, f, tableHint, "table %s has more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
+			return nil
+		}
 		row := &Row{Key: strings.TrimSpace(rec[0]), Pos: Pos{File: file, Line: line, Column: 1}}
 		var vp []Pos
 		for i := 1; i < len(rec); i++ {
