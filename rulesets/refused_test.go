@@ -82,3 +82,25 @@ func TestRefusedNamesAtLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedDeclaredNames refuses eval and BigInt as the names a ruleset declares: a parameter or
+// property of that name would reach the generated code as a binding.
+func TestRefusedDeclaredNames(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"ruleset.yaml": "name: x\n" +
+			"inputs: {BigInt: number}\n" +
+			"entities:\n  P:\n    properties: {eval: number}\n" +
+			"functions:\n  F:\n    params: {BigUint64Array: number}\n    body: return 1\n",
+	})
+	_, err := LoadDir(dir, nil)
+	got := strings.Join(problemsOf(t, err), "\n")
+	for _, want := range []string{
+		"ruleset.yaml:2:10: inputs.BigInt: BigInt is not available in rule code (Kubus numbers are doubles) (choose another name)",
+		"ruleset.yaml:5:18: entities.P.properties.eval: eval is not available in rule code (choose another name)",
+		"ruleset.yaml:8:14: functions.F.params.BigUint64Array: BigInt is not available in rule code",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+}
