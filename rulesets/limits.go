@@ -18,15 +18,34 @@ const (
 	DefaultMaxCodeBytes    = 1 << 20  // one piece of code: a rule, function, calculated property, alert part
 	DefaultMaxTableRows    = 100_000  // rows of one table
 	DefaultMaxTableCells   = 1_000_000
-	DefaultMaxDeclarations = 10_000 // inputs, entities, constants, tables, functions and rules together
-	DefaultMaxCodeSnippets = 20_000 // pieces of code (see DefaultMaxCodeBytes) together
+	DefaultMaxDeclarations = 10_000    // inputs, entities, constants, tables, functions and rules together
+	DefaultMaxCodeSnippets = 20_000    // pieces of code (see DefaultMaxCodeBytes) together
+	DefaultMaxYAMLValues   = 1_000_000 // values of one YAML or JSON document
 )
+
+// yamlValuesPast returns the offset in src where a YAML document can hold more than max values, or -1.
+// Parsing costs yaml.v3 about 500 bytes per value (an 8 MiB document of "1," took 5 s and 2 GB), so the
+// count comes from the text first: every value but the first needs one of these bytes before it (a
+// flow separator, a line break, a key indicator or a block sequence entry), so their number bounds
+// the values from above.
+func yamlValuesPast(src []byte, max int) int {
+	n := 0
+	for i, c := range src {
+		switch c {
+		case ',', '\n', ':', '[', '{', '-', '?':
+			if n++; n > max {
+				return i
+			}
+		}
+	}
+	return -1
+}
 
 // limits are the load limits in force, zero fields of LoadOptions taking their defaults.
 type limits struct {
 	totalBytes, fileBytes, stringBytes, codeBytes int64
 	tableRows, tableCells, decls, snippets        int
-	codeNesting                                   int
+	codeNesting, yamlValues                       int
 }
 
 func limitsOf(o *LoadOptions) limits {
@@ -52,6 +71,7 @@ func limitsOf(o *LoadOptions) limits {
 		decls:       ori(o.MaxDeclarations, DefaultMaxDeclarations),
 		snippets:    ori(o.MaxCodeSnippets, DefaultMaxCodeSnippets),
 		codeNesting: ori(o.MaxCodeNesting, DefaultMaxCodeNesting),
+		yamlValues:  ori(o.MaxYAMLValues, DefaultMaxYAMLValues),
 	}
 }
 
@@ -140,6 +160,10 @@ func readProblem(err error, p string) string {
 func (l *loader) decoder(file string, src []byte) *decoder {
 	d := newDecoder(file, src, &l.probs)
 	d.maxString = l.lim.stringBytes
+	d.maxValues = l.lim.yamlValues
+	// Aliases may repeat values, but not past a few times what the document may hold.
+	d.budget = min(d.budget, 4*l.lim.yamlValues)
+	d.limit = d.budget
 	return d
 }
 

@@ -141,6 +141,17 @@ func TestLoadLimits(t *testing.T) {
 			want:  "ruleset.yaml:9:7: tables.T.rows.b: table T has more than 10 cells (LoadOptions.MaxTableCells)",
 		},
 		{
+			name:  "a YAML document with too many values is refused before it is parsed",
+			files: map[string]string{"ruleset.yaml": head + "constants:\n  A: [" + strings.Repeat("1,", 1_100_000) + "1]\n"},
+			want:  "ruleset.yaml:3:1999996: ruleset.yaml has more than 1000000 values (LoadOptions.MaxYAMLValues)",
+		},
+		{
+			name:  "a testcase file with too many values",
+			files: map[string]string{"ruleset.yaml": head, "tests/a.yaml": "- name: a\n  input: {A: 1, B: 2, C: 3}\n"},
+			opts:  LoadOptions{MaxYAMLValues: 5},
+			want:  "tests/a.yaml:2:12: tests/a.yaml has more than 5 values (LoadOptions.MaxYAMLValues)",
+		},
+		{
 			name: "billion laughs",
 			files: map[string]string{"ruleset.yaml": head + "constants:\n  a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n" + func() string {
 				var b strings.Builder

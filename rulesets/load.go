@@ -58,6 +58,10 @@ type LoadOptions struct {
 	MaxTableRows int
 	// MaxTableCells bounds the cells (rows × columns) of one table (default 1,000,000).
 	MaxTableCells int
+	// MaxYAMLValues bounds the values of one YAML document (ruleset.yaml, a testcase file, the
+	// JSON form), counted from the text before it is parsed, and (four times it) the values it may
+	// expand to through aliases (default 1,000,000).
+	MaxYAMLValues int
 }
 
 // RulesetFile is the file that makes a folder a ruleset; inline testcases carry it as their File.

@@ -29,6 +29,9 @@ type decoder struct {
 	blown  bool
 	// maxString is the longest string scalar allowed (LoadOptions.MaxStringBytes); 0 for no check.
 	maxString int64
+	// maxValues bounds the values of the document (LoadOptions.MaxYAMLValues), counted from the text
+	// before yaml.v3 parses it; 0 for no check.
+	maxValues int
 }
 
 func newDecoder(file string, src []byte, probs *problems) *decoder {
@@ -43,6 +46,12 @@ func newDecoder(file string, src []byte, probs *problems) *decoder {
 // parse parses one YAML (or JSON) document, reporting a syntax error as a problem (ok is false then).
 // An empty document is a nil node.
 func (d *decoder) parse(src []byte) (n *yaml.Node, ok bool) {
+	if d.maxValues > 0 {
+		if off := yamlValuesPast(src, d.maxValues); off >= 0 {
+			d.probs.add(offsetPos(d.file, string(src), off), "", "move large data into tables/*.csv files", "%s has more than %d values (LoadOptions.MaxYAMLValues)", d.file, d.maxValues)
+			return nil, false
+		}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		d.probs.addProblem(yamlProblem(d.file, src, err))
