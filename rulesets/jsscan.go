@@ -84,8 +84,8 @@ func analyzeSourceNested(src string, kind CodeKind, maxNesting int) (analysis, *
 	if kind == CodeTemplate {
 		return analyzeTemplate(src, maxNesting)
 	}
-	if off := codeNesting(src, maxNesting); off >= 0 {
-		return analysis{}, nestingErr(off, src, maxNesting)
+	if off, amb := codeNestingWhy(src, maxNesting); off >= 0 {
+		return analysis{}, nestingErr(off, amb, src, maxNesting)
 	}
 	if strings.TrimSpace(src) == "" {
 		return analysis{}, &syntaxErr{msg: "the code is empty", hint: "write a JavaScript expression, or statements that return a value"}
@@ -195,8 +195,8 @@ func analyzeTemplate(src string, maxNesting int) (analysis, *syntaxErr) {
 		return off - n
 	}
 	w := tmplPrefix + esc + tmplSuffix
-	if off := codeNesting(w, maxNesting+1); off >= 0 { // +1: the wrapper's parenthesis
-		return analysis{}, nestingErr(clampOff(toSrc(off), src), src, maxNesting)
+	if off, amb := codeNestingWhy(w, maxNesting+1); off >= 0 { // +1: the wrapper's parenthesis
+		return analysis{}, nestingErr(clampOff(toSrc(off), src), amb, src, maxNesting)
 	}
 	prog, err := parseJS(w)
 	if err != nil {
@@ -234,7 +234,10 @@ func analyzeTemplate(src string, maxNesting int) (analysis, *syntaxErr) {
 	return analysis{body: returnKw + "`" + esc + "`;", shift: len(returnKw) + 1, refs: refs}, nil
 }
 
-func nestingErr(off int, src string, limit int) *syntaxErr {
+func nestingErr(off int, ambiguous bool, src string, limit int) *syntaxErr {
+	if ambiguous {
+		return &syntaxErr{off: clampOff(off, src), msg: "cannot tell whether the `/` before this on the line starts a regular expression or divides", hint: "put the regular expression or the division in parentheses, or start a new line"}
+	}
 	return &syntaxErr{off: clampOff(off, src), msg: fmt.Sprintf("the code nests more than %d levels deep (brackets, operators and statements within one expression; limit LoadOptions.MaxCodeNesting)", limit), hint: "split it into smaller functions or rules"}
 }
 

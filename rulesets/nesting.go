@@ -46,8 +46,16 @@ var valueKeywords = setOf("this", "super", "null", "true", "false")
 
 // codeNesting returns the offset of the first place where src nests deeper than limit, or -1.
 func codeNesting(src string, limit int) int {
-	n := &nester{src: src, limit: limit}
-	return n.run()
+	off, _ := codeNestingWhy(src, limit)
+	return off
+}
+
+// codeNestingWhy is codeNesting also saying whether the code was refused for an ambiguous `/` (see
+// nester.raw) rather than for its depth.
+func codeNestingWhy(src string, limit int) (off int, ambiguous bool) {
+	n := &nester{src: src, limit: limit, ambiguousAt: -1}
+	off = n.run()
+	return off, off >= 0 && n.ambiguousAt == off
 }
 
 type nester struct {
@@ -60,6 +68,10 @@ type nester struct {
 	lineEnd  bool // a line break since the last token
 	afterDot bool
 	condNext bool // the next ( is an if/for/while/with condition
+	// ambiguous: a `/` here may start a regular expression or divide, depending on what only a parser
+	// knows (after `}`, which may end a block or an object; after of, await, yield, which may be names).
+	ambiguous   bool
+	ambiguousAt int // where code was refused for an ambiguous `/`; -1 when it was not
 }
 
 func (n *nester) count() bool {
@@ -126,7 +138,13 @@ func (n *nester) run() int {
 		n.lineEnd = false
 		afterDot := n.afterDot
 		n.afterDot = false
+		ambiguous := n.ambiguous
+		n.ambiguous = false
 		switch {
+		case c == '/' && ambiguous:
+			if i = n.raw(s, i); i < 0 {
+				return -i - 1
+			}
 		case c == '"' || c == '\'':
 			i = skipString(s, i)
 			n.operand = true
@@ -144,7 +162,14 @@ func (n *nester) run() int {
 			word := s[i:j]
 			i = j
 			switch {
-			case afterDot || !jsReserved[word] && !operatorKeywords[word]:
+			case !afterDot && (word == "of" || word == "await" || word == "yield"):
+				// Names in some code, operators before an operand in other: count, and let a `/`
+				// after them be read both ways.
+				n.operand, n.ambiguous = true, true
+				if !n.count() {
+					return start
+				}
+			case afterDot || !jsReserved[word] && !operatorKeywords[word] || word == "let" || word == "static" || word == "arguments":
 				n.operand = true
 			case valueKeywords[word]:
 				n.operand = true
@@ -183,6 +208,7 @@ func (n *nester) run() int {
 				}
 			}
 			n.operand = !ok || k != nestCond
+			n.ambiguous = c == '}' && (!ok || k != nestSubst)
 		case c == ',' || c == ';':
 			n.reset()
 			n.operand = false
@@ -193,12 +219,59 @@ func (n *nester) run() int {
 			if !n.count() {
 				return start
 			}
-			n.operand = false
+			// A postfix ++ or -- (after an operand) leaves an operand: a `/` after it divides.
+			postfix := n.operand && (hasPrefixAt(s, i, "++") || hasPrefixAt(s, i, "--"))
+			n.operand = postfix
 			i += w
 		}
 		n.condNext = false
 	}
 	return -1
+}
+
+// raw reads the rest of the line from an ambiguous `/` at i so that neither reading can hide nesting
+// from the measure. Read as a regular expression, the text up to the next `/` would be skipped; read as
+// a division, strings and comments in it would be; either way a parser that reads it the other way
+// sees code there. So every opening bracket and operator on the line counts and nothing is skipped or
+// closed (which only errs high). A string or regular expression ends with its line, so the parser is
+// back in code at the line break; a template literal or a block comment might not end, so the code is
+// refused (ambiguousAt) rather than guessed at. It returns the offset of the line break, or -(offset+1)
+// of the place the code is refused at.
+func (n *nester) raw(s string, i int) int {
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '\\':
+			i += 2 // an escape, or a line continuation: the line goes on
+			continue
+		case c == '\n' || c == '\r' || c == 0xe2 && (hasPrefixAt(s, i, "\u2028") || hasPrefixAt(s, i, "\u2029")):
+			// What the line ended in is not known: let the next `/` be read both ways, and a line
+			// break not end the expression.
+			n.operand, n.ambiguous = false, true
+			return i
+		case c == '`' || c == '/' && i+1 < len(s) && s[i+1] == '*':
+			n.ambiguousAt = i
+			return -i - 1
+		case c == ' ' || c == '\t' || c == '"' || c == '\'' || c == ')' || c == ']' || c == '}':
+			i++
+			continue
+		case isIdentStart(s, i) || isDigit(c):
+			i = max(skipIdent(s, i), i+1)
+			continue
+		case c == '(' || c == '[' || c == '{':
+			if !n.count() {
+				return -i - 1
+			}
+			n.push(nestParen)
+		default:
+			if !n.count() {
+				return -i - 1
+			}
+		}
+		_, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+	}
+	return len(s)
 }
 
 // template scans template text from i (after a backtick, or after the } of a substitution) up to its
