@@ -41,6 +41,11 @@ var operatorKeywords = setOf("if", "else", "for", "while", "do", "with", "new", 
 	"delete", "await", "yield", "in", "instanceof", "case", "switch", "try", "catch", "finally",
 	"class", "extends", "function")
 
+// statementKeywords are the other words that are reserved in all code; a `/` after them starts a
+// regular expression (or is a syntax error).
+var statementKeywords = setOf("break", "const", "continue", "debugger", "default", "enum", "export",
+	"import", "return", "throw", "var")
+
 // valueKeywords end an operand like a name does.
 var valueKeywords = setOf("this", "super", "null", "true", "false")
 
@@ -70,7 +75,9 @@ type nester struct {
 	condNext bool // the next ( is an if/for/while/with condition
 	// ambiguous: a `/` here may start a regular expression or divide, depending on what only a parser
 	// knows (after `}`, which may end a block or an object; after of, await, yield, which may be names).
-	ambiguous   bool
+	ambiguous bool
+	// cont: the last token was of, await or yield, which a line break does not end
+	cont        bool
 	ambiguousAt int // where code was refused for an ambiguous `/`; -1 when it was not
 }
 
@@ -132,10 +139,11 @@ func (n *nester) run() int {
 		start := i
 		// A line break ends the expression when the next token could only start a new statement.
 		startsOperand := c == '"' || c == '\'' || isDigit(c) || isIdentStart(s, i)
-		if n.lineEnd && n.operand && startsOperand && !n.isOperatorKeyword(s, i) {
+		if n.lineEnd && n.operand && !n.cont && startsOperand && !n.isOperatorKeyword(s, i) {
 			n.reset()
 		}
 		n.lineEnd = false
+		n.cont = false
 		afterDot := n.afterDot
 		n.afterDot = false
 		ambiguous := n.ambiguous
@@ -169,9 +177,8 @@ func (n *nester) run() int {
 				if !n.count() {
 					return start
 				}
-			case afterDot || !jsReserved[word] && !operatorKeywords[word] || word == "let" || word == "static" || word == "arguments":
-				n.operand = true
-			case valueKeywords[word]:
+			case afterDot || valueKeywords[word] || !operatorKeywords[word] && !statementKeywords[word]:
+				// A name: in sloppy code that includes let, static, public, arguments, ...
 				n.operand = true
 			case operatorKeywords[word]:
 				n.operand = false
@@ -179,9 +186,10 @@ func (n *nester) run() int {
 				if !n.count() {
 					return start
 				}
-			default: // return, const, let, ...
+			default: // return, const, var, ...
 				n.operand = false
 			}
+			n.cont = !afterDot && (word == "of" || word == "await" || word == "yield")
 			continue
 		case c == '/' && !n.operand:
 			i = skipRegExp(s, i)

@@ -41,6 +41,8 @@ func TestCodeNesting(t *testing.T) {
 		{"a regexp after await as a name", "await/" + r("(", n) + "1" + r(")", n) + "/1"},
 		{"a regexp after of as a name", "of/" + r("(", n) + "1" + r(")", n) + "/1"},
 		{"a regexp after arguments", "arguments/" + r("(", n) + "1" + r(")", n) + "/1"},
+		{"a regexp after public as a name", "public/" + r("(", n) + "1" + r(")", n) + "/1"},
+		{"await chains across lines", r("a = a = a = a = a = a = a = a = await\n'x' ? b : c = ", n/10) + "1"},
 		{"a regexp after let as a name", "let/" + r("(", n) + "1" + r(")", n) + "/1"},
 	}
 	for _, tt := range deep {
