@@ -12,11 +12,14 @@ import (
 // The defaults of the load limits in LoadOptions. A ruleset may come from anyone who can import one, so
 // every part of loading is bounded before it is read, decoded or parsed.
 const (
-	DefaultMaxTotalBytes   = 16 << 20 // all files of a ruleset together, or one JSON-form document
-	DefaultMaxFileBytes    = 8 << 20  // one file of a ruleset folder
-	DefaultMaxStringBytes  = 1 << 20  // one YAML string scalar
-	DefaultMaxCodeBytes    = 1 << 20  // one piece of code: a rule, function, calculated property, alert part
-	DefaultMaxTableRows    = 100_000  // rows of one table
+	DefaultMaxTotalBytes  = 16 << 20 // all files of a ruleset together, or one JSON-form document
+	DefaultMaxFileBytes   = 8 << 20  // one file of a ruleset folder
+	DefaultMaxStringBytes = 1 << 20  // one YAML string scalar
+	// One piece of code: a rule, function, calculated property, alert part. Also the backstop of the
+	// nesting limit: goja's parser takes over 2 KiB of Go stack per "(" level, so even code nesting at
+	// every byte stays within a few hundred MiB of stack, far from Go's fatal 1 GiB.
+	DefaultMaxCodeBytes    = 256 << 10
+	DefaultMaxTableRows    = 100_000 // rows of one table
 	DefaultMaxTableCells   = 1_000_000
 	DefaultMaxDeclarations = 10_000    // inputs, entities, constants, tables, functions and rules together
 	DefaultMaxCodeSnippets = 20_000    // pieces of code (see DefaultMaxCodeBytes) together

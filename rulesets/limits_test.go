@@ -90,7 +90,7 @@ func TestLoadLimits(t *testing.T) {
 		},
 		{
 			name:  "deeply nested code",
-			files: map[string]string{"ruleset.yaml": head + "rules:\n  R: {file: rules/r.js}\n", "rules/r.js": "const a = 1\nreturn " + strings.Repeat("(", 200_000) + "1" + strings.Repeat(")", 200_000)},
+			files: map[string]string{"ruleset.yaml": head + "rules:\n  R: {file: rules/r.js}\n", "rules/r.js": "const a = 1\nreturn " + strings.Repeat("(", 100_000) + "1" + strings.Repeat(")", 100_000)},
 			want:  "rules/r.js:2:1008: rules.R.file: the code nests more than 1000 levels deep",
 		},
 		{

@@ -43,7 +43,7 @@ type LoadOptions struct {
 	// MaxStringBytes bounds one YAML (or JSON) string scalar, inline code included (default 1 MiB).
 	MaxStringBytes int64
 	// MaxCodeBytes bounds one piece of code: a rule, function body, calculated property, alert
-	// condition or message (default 1 MiB).
+	// condition or message (default 256 KiB).
 	MaxCodeBytes int64
 	// MaxCodeNesting bounds how deeply one piece of code nests (brackets, operators and statements
 	// within one expression), checked before the code is parsed (default 1000).
