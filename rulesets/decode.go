@@ -35,6 +35,7 @@ type loader struct {
 	lim  limits
 	// readBytes counts what was read of the ruleset's files, against lim.totalBytes.
 	readBytes                 int64
+	cells                     int // of all tables so far, against lim.tableCells
 	declsBlown, snippetsBlown bool
 	probs                     problems
 	rs                        *Ruleset

@@ -19,8 +19,8 @@ const (
 	// nesting limit: goja's parser takes over 2 KiB of Go stack per "(" level, so even code nesting at
 	// every byte stays within a few hundred MiB of stack, far from Go's fatal 1 GiB.
 	DefaultMaxCodeBytes    = 256 << 10
-	DefaultMaxTableRows    = 100_000 // rows of one table
-	DefaultMaxTableCells   = 1_000_000
+	DefaultMaxTableRows    = 100_000   // rows of one table
+	DefaultMaxTableCells   = 1_000_000 // cells of all tables together
 	DefaultMaxDeclarations = 10_000    // inputs, entities, constants, tables, functions and rules together
 	DefaultMaxCodeSnippets = 20_000    // pieces of code (see DefaultMaxCodeBytes) together
 	DefaultMaxYAMLValues   = 1_000_000 // values of one YAML or JSON document
@@ -164,8 +164,11 @@ func (l *loader) decoder(file string, src []byte) *decoder {
 	d := newDecoder(file, src, &l.probs)
 	d.maxString = l.lim.stringBytes
 	d.maxValues = l.lim.yamlValues
+	if l.jsonForm {
+		d.maxValues += l.lim.tableCells // the JSON form carries the tables too
+	}
 	// Aliases may repeat values, but not past a few times what the document may hold.
-	d.budget = min(d.budget, 4*l.lim.yamlValues)
+	d.budget = min(d.budget, 4*d.maxValues)
 	d.limit = d.budget
 	return d
 }

@@ -120,13 +120,22 @@ func TestLoadLimits(t *testing.T) {
 			name:  "a CSV table with too many cells",
 			files: map[string]string{"ruleset.yaml": head + "tables:\n  T: {file: tables/t.csv}\n", "tables/t.csv": "k,a,b,c\nx,1,2,3\ny,1,2,3\nz,1,2,3\n"},
 			opts:  LoadOptions{MaxTableCells: 8},
-			want:  "tables/t.csv:4:1: tables.T.file: table T has more than 8 cells (LoadOptions.MaxTableCells)",
+			want:  "tables/t.csv:4:1: tables.T.file: with table T the tables have more than 8 cells (LoadOptions.MaxTableCells)",
+		},
+		{
+			name: "the cells of all tables count together",
+			files: map[string]string{
+				"ruleset.yaml": head + "tables:\n  T: {file: tables/t.csv}\n  U:\n    columns: [a, b]\n    rows:\n      x: [1, 2]\n      y: [1, 2]\n",
+				"tables/t.csv": "k,a,b,c\nx,1,2,3\ny,1,2,3\n",
+			},
+			opts: LoadOptions{MaxTableCells: 9},
+			want: "ruleset.yaml:8:7: tables.U.rows.y: with table U the tables have more than 9 cells (LoadOptions.MaxTableCells)",
 		},
 		{
 			name:  "a CSV header with too many columns",
 			files: map[string]string{"ruleset.yaml": head + "tables:\n  T: {file: tables/t.csv}\n", "tables/t.csv": "k" + strings.Repeat(",c", 20) + "\n"},
 			opts:  LoadOptions{MaxTableCells: 8},
-			want:  "tables/t.csv:1:1: tables.T.file: table T has more than 8 cells (LoadOptions.MaxTableCells)",
+			want:  "tables/t.csv:1:1: tables.T.file: with table T the tables have more than 8 cells (LoadOptions.MaxTableCells)",
 		},
 		{
 			name:  "an inline table with too many rows",
@@ -138,7 +147,7 @@ func TestLoadLimits(t *testing.T) {
 			name:  "an inline table with too many cells through an alias",
 			files: map[string]string{"ruleset.yaml": head + "constants:\n  C: &r [1, 2, 3, 4, 5, 6]\ntables:\n  T:\n    columns: [a, b, c, d, e, f]\n    rows:\n      a: *r\n      b: *r\n"},
 			opts:  LoadOptions{MaxTableCells: 10},
-			want:  "ruleset.yaml:9:7: tables.T.rows.b: table T has more than 10 cells (LoadOptions.MaxTableCells)",
+			want:  "ruleset.yaml:9:7: tables.T.rows.b: with table T the tables have more than 10 cells (LoadOptions.MaxTableCells)",
 		},
 		{
 			name:  "a YAML document with too many values is refused before it is parsed",
@@ -244,6 +253,37 @@ func TestLoadLimitsAtTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := len(rs.Tables[0].Rows); n != DefaultMaxTableRows {
+		t.Fatalf("%d rows", n)
+	}
+}
+
+// TestLoadLimitsJSONRoundTrip checks that a ruleset at the table limit still loads from its JSON form,
+// which carries its tables.
+func TestLoadLimitsJSONRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("parses a JSON document of a million values")
+	}
+	var csv strings.Builder
+	csv.WriteString("key,a,b,c,d,e,f,g,h,i,j\n")
+	for i := range DefaultMaxTableCells / 10 {
+		fmt.Fprintf(&csv, "k%d,1,2,3,4,5,6,7,8,9,%d\n", i, i)
+	}
+	rs, err := LoadDir(writeFiles(t, map[string]string{
+		"ruleset.yaml": "name: x\ntables:\n  T: {file: tables/t.csv}\n",
+		"tables/t.csv": csv.String(),
+	}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := ExportJSON(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadJSON(data, "x.json", nil)
+	if err != nil {
+		t.Fatal(strings.Join(problemsOf(t, err)[:1], "\n"))
+	}
+	if n := len(back.Tables[0].Rows); n != DefaultMaxTableCells/10 {
 		t.Fatalf("%d rows", n)
 	}
 }

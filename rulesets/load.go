@@ -56,11 +56,13 @@ type LoadOptions struct {
 	// MaxTableRows bounds the rows of one table, inline or CSV (default 100,000); a CSV file is read
 	// only up to the limit.
 	MaxTableRows int
-	// MaxTableCells bounds the cells (rows × columns) of one table (default 1,000,000).
+	// MaxTableCells bounds the cells (rows × columns) of all tables of a ruleset together
+	// (default 1,000,000).
 	MaxTableCells int
-	// MaxYAMLValues bounds the values of one YAML document (ruleset.yaml, a testcase file, the
-	// JSON form), counted from the text before it is parsed, and (four times it) the values it may
-	// expand to through aliases (default 1,000,000).
+	// MaxYAMLValues bounds the values of one YAML document (ruleset.yaml, a testcase file),
+	// counted from the text before it is parsed, and (four times it) the values it may expand to
+	// through aliases (default 1,000,000). The JSON form, which carries the tables too, may hold
+	// MaxYAMLValues + MaxTableCells.
 	MaxYAMLValues int
 }
 

@@ -88,14 +88,13 @@ func (l *loader) inlineTable(d *decoder, colE, rowE entry, field string, t *Tabl
 		d.problem(rows[l.lim.tableRows].K, field+".rows", tableHint, "table %s has more than %d rows (LoadOptions.MaxTableRows)", t.Name, l.lim.tableRows)
 		return nil
 	}
-	cells := 0
 	for _, re := range rows {
 		rf := field + ".rows." + re.Key
 		row := &Row{Key: re.Key, Pos: d.pos(re.K)}
 		var vp []Pos
 		list := d.list(re.V, rf)
-		if cells += len(list); cells > l.lim.tableCells {
-			d.problem(re.K, rf, tableHint, "table %s has more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
+		if l.cells += len(list); l.cells > l.lim.tableCells {
+			d.problem(re.K, rf, tableHint, "with table %s the tables have more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
 			return nil
 		}
 		for _, c := range list {
@@ -132,8 +131,8 @@ func (l *loader) csvTable(data []byte, t *Table, field string) *tableGeom {
 		l.probs.addProblem(csvProblem(file, f, err))
 		return nil
 	}
-	if len(header)-1 > l.lim.tableCells {
-		l.probs.add(Pos{File: file, Line: 1, Column: 1}, f, tableHint, "table %s has more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
+	if l.cells+len(header)-1 > l.lim.tableCells {
+		l.probs.add(Pos{File: file, Line: 1, Column: 1}, f, tableHint, "with table %s the tables have more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
 		return nil
 	}
 	if len(header) > 0 {
@@ -145,7 +144,7 @@ func (l *loader) csvTable(data []byte, t *Table, field string) *tableGeom {
 		g.colPos = append(g.colPos, Pos{File: file, Line: line, Column: col})
 	}
 	seen := map[string]int{}
-	rows, cells := 0, 0
+	rows := 0
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -158,13 +157,13 @@ func (l *loader) csvTable(data []byte, t *Table, field string) *tableGeom {
 		line, _ := r.FieldPos(0)
 		// Stop at the limits: the rest of the file is not read.
 		rows++
-		cells += len(rec) - 1
+		l.cells += len(rec) - 1
 		switch {
 		case rows > l.lim.tableRows:
 			l.probs.add(Pos{File: file, Line: line, Column: 1}, f, tableHint, "table %s has more than %d rows (LoadOptions.MaxTableRows)", t.Name, l.lim.tableRows)
 			return nil
-		case cells > l.lim.tableCells:
-			l.probs.add(Pos{File: file, Line: line, Column: 1}, f, tableHint, "table %s has more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
+		case l.cells > l.lim.tableCells:
+			l.probs.add(Pos{File: file, Line: line, Column: 1}, f, tableHint, "with table %s the tables have more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
 			return nil
 		}
 		row := &Row{Key: strings.TrimSpace(rec[0]), Pos: Pos{File: file, Line: line, Column: 1}}
