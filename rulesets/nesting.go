@@ -198,9 +198,14 @@ func (n *nester) run() int {
 			if !n.count() {
 				return start
 			}
-			k := map[byte]nestKind{'(': nestParen, '[': nestBracket, '{': nestBrace}[c]
-			if c == '(' && n.condNext {
+			k := nestBrace
+			switch {
+			case c == '(' && n.condNext:
 				k = nestCond
+			case c == '(':
+				k = nestParen
+			case c == '[':
+				k = nestBracket
 			}
 			n.push(k)
 			n.operand = false
@@ -306,11 +311,13 @@ func (n *nester) template(s string, i int) int {
 	return len(s)
 }
 
-// isOperatorKeyword reports whether the word at i is an operator keyword (which continues the
-// expression before a line break rather than starting a statement, like `in`), by its text.
+// continuing are the words that continue what stands before a line break rather than start a new
+// statement: `a\nin b`, `}\nelse if (…)` (else-if chains nest), `try {}\ncatch`, `do {}\nwhile`.
+var continuing = setOf("in", "instanceof", "else", "catch", "finally", "while", "extends")
+
+// isOperatorKeyword reports whether the word at i is one of continuing.
 func (n *nester) isOperatorKeyword(s string, i int) bool {
-	w := s[i:skipIdent(s, i)]
-	return w == "in" || w == "instanceof"
+	return continuing[s[i:skipIdent(s, i)]]
 }
 
 // punctuators are the operators of more than one character, longest first: each counts once.

@@ -22,6 +22,7 @@ func TestCodeNesting(t *testing.T) {
 		{"exponent chain", r("a**", n) + "1"},
 		{"if chain", r("if(a)\n", n) + "1"},
 		{"else if chain", "if (a) {}" + r(" else if (a) {}", n)},
+		{"else if chain over lines", "if (a) {\n}" + r("\nelse if (a) {\n}", n)},
 		{"nested functions", r("function f(){", n) + r("}", n)},
 		{"template substitutions", r("`${", n) + r("}`", n)},
 		{"long sum", r("1+", n) + "1"},
