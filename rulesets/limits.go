@@ -98,15 +98,9 @@ func (l *loader) readRootFile(p string) ([]byte, error) {
 // first, and the read is bounded too: a file may grow, or not know its size.
 func (l *loader) readLimited(f fs.File, p string) ([]byte, error) {
 	maxFile := l.lim.fileBytes
-	if l.root == nil { // the JSON form: one document is the whole ruleset
-		maxFile = l.lim.totalBytes
-	}
 	left := l.lim.totalBytes - l.readBytes
 	tooBig := func(size int64) error {
 		if size > maxFile {
-			if l.root == nil {
-				return &limitError{fmt.Sprintf("%s is larger than the limit of %d bytes (LoadOptions.MaxTotalBytes)", p, maxFile)}
-			}
 			return &limitError{fmt.Sprintf("%s is larger than the limit of %d bytes for one file (LoadOptions.MaxFileBytes)", p, maxFile)}
 		}
 		if size > left {
