@@ -31,12 +31,17 @@ const DefaultVersion = "0.0.0"
 // loader holds what is needed across the parts of one load: the problems found so far, and what the
 // cross-checks at the end need to know about every name and piece of code.
 type loader struct {
-	opts     *LoadOptions
-	probs    problems
-	rs       *Ruleset
-	root     *os.Root // the ruleset folder; nil for the JSON form
-	jsonForm bool
-	mainOK   bool // the main document parsed, so checks against its declarations mean something
+	opts *LoadOptions
+	lim  limits
+	// readBytes counts what was read of the ruleset's files, against lim.totalBytes.
+	readBytes                 int64
+	cells                     int // of all tables so far, against lim.tableCells
+	declsBlown, snippetsBlown bool
+	probs                     problems
+	rs                        *Ruleset
+	root                      *os.Root // the ruleset folder; nil for the JSON form
+	jsonForm                  bool
+	mainOK                    bool // the main document parsed, so checks against its declarations mean something
 
 	entitySet map[string]bool
 	entities  map[string]*Entity
@@ -82,6 +87,7 @@ func newLoader(opts *LoadOptions) *loader {
 	}
 	return &loader{
 		opts:      opts,
+		lim:       limitsOf(opts),
 		rs:        &Ruleset{Version: DefaultVersion},
 		entitySet: map[string]bool{},
 		entities:  map[string]*Entity{},
@@ -90,7 +96,7 @@ func newLoader(opts *LoadOptions) *loader {
 
 // loadMain decodes ruleset.yaml (or the JSON document).
 func (l *loader) loadMain(file string, src []byte) {
-	d := newDecoder(file, src, &l.probs)
+	d := l.decoder(file, src)
 	if !utf8.Valid(src) {
 		l.probs.add(Pos{File: file, Line: 1}, "", "save the file as UTF-8", "%s is not valid UTF-8", file)
 		return
@@ -221,6 +227,13 @@ func (l *loader) checkCulture(d *decoder, n *yaml.Node, field, tag string) {
 
 // declare records a name in the shared scope; validity and uniqueness are checked once all are known.
 func (l *loader) declare(d *decoder, k *yaml.Node, name, kind, field string) {
+	if len(l.decls) >= l.lim.decls {
+		if !l.declsBlown {
+			l.declsBlown = true
+			d.problem(k, field, "split the ruleset into a library and the rulesets that use it", "the ruleset declares more than %d names (inputs, entities, constants, tables, functions and rules; LoadOptions.MaxDeclarations)", l.lim.decls)
+		}
+		return
+	}
 	l.decls = append(l.decls, decl{name: name, kind: kind, field: field, pos: d.pos(k)})
 }
 
@@ -577,7 +590,7 @@ func (l *loader) code(d *decoder, m map[string]entry, owner *yaml.Node, textKey,
 			return
 		}
 		*dst = Code{Source: string(data), File: p, Pos: Pos{File: p, Line: 1, Column: 1}}
-		l.codes = append(l.codes, &codeInfo{code: dst, field: field + ".file", kind: kind, scope: scope})
+		l.addCode(d, fileE.V, &codeInfo{code: dst, field: field + ".file", kind: kind, scope: scope})
 	default:
 		d.problem(owner, field, "write `"+textKey+": ...`, or `file: rules/<name>.js` for a longer one", "no `%s` or `file` given", textKey)
 	}
@@ -596,7 +609,7 @@ func (l *loader) inlineCode(d *decoder, n *yaml.Node, field string, kind CodeKin
 	}
 	pos, indent := d.codePos(n)
 	*dst = Code{Source: n.Value, Pos: pos, Indent: indent}
-	l.codes = append(l.codes, &codeInfo{code: dst, field: field, kind: kind, scope: scope})
+	l.addCode(d, n, &codeInfo{code: dst, field: field, kind: kind, scope: scope})
 }
 
 // codePos is where the first character of a scalar's value stands, and the indentation of its later

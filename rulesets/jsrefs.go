@@ -65,18 +65,20 @@ const (
 
 // scanner walks a goja AST collecting identifier uses and declarations.
 type scanner struct {
-	cur  *jsScope
-	uses []useSite
+	cur     *jsScope
+	uses    []useSite
+	refused []jsRef // names and literals rule code may not contain (refused.go), wherever they stand
 }
 
 // freeNames runs walk in a fresh top-level scope and returns the names used but not declared, deduplicated,
 // in order of first use. The top level is a function scope because the engine runs every snippet as a
 // function body, where `arguments` exists.
-func freeNames(walk func(*scanner)) []jsRef {
+func freeNames(walk func(*scanner)) (refs, refused []jsRef) {
 	root := &jsScope{fn: true}
 	root.declare("arguments")
 	s := &scanner{cur: root}
 	walk(s)
+	refused = s.refused
 	first := map[string]int{}
 	var out []jsRef
 	for _, u := range s.uses {
@@ -92,7 +94,8 @@ func freeNames(walk func(*scanner)) []jsRef {
 	}
 	// The walk mostly follows the source, but "first use" means first in the text.
 	slices.SortStableFunc(out, func(a, b jsRef) int { return cmp.Compare(a.off, b.off) })
-	return out
+	slices.SortStableFunc(refused, func(a, b jsRef) int { return cmp.Compare(a.off, b.off) })
+	return out, refused
 }
 
 func (s *scanner) use(id *ast.Identifier) { s.useAs(id, useRead) }
@@ -101,6 +104,7 @@ func (s *scanner) useAs(id *ast.Identifier, kind useKind) {
 	if id == nil || id.Name == "" {
 		return
 	}
+	s.refuse(id)
 	s.uses = append(s.uses, useSite{name: id.Name.String(), off: int(id.Idx) - 1, scope: s.cur, kind: kind})
 }
 
@@ -122,8 +126,10 @@ func (s *scanner) expr(e ast.Expression) {
 	case nil:
 	case *ast.Identifier:
 		s.use(e)
+	case *ast.NumberLiteral:
+		s.refuseLiteral(e)
 	case *ast.PrivateIdentifier, *ast.BadExpression, *ast.BooleanLiteral, *ast.NullLiteral,
-		*ast.NumberLiteral, *ast.StringLiteral, *ast.RegExpLiteral, *ast.ThisExpression,
+		*ast.StringLiteral, *ast.RegExpLiteral, *ast.ThisExpression,
 		*ast.SuperExpression, *ast.MetaProperty:
 		// No names.
 	case *ast.ArrayLiteral:
@@ -220,6 +226,7 @@ func (s *scanner) target(e ast.Expression, decl *jsScope) {
 	case nil:
 	case *ast.Identifier:
 		if decl != nil {
+			s.refuse(e)
 			decl.declare(e.Name.String())
 		} else {
 			s.useAs(e, useTarget)
@@ -287,6 +294,9 @@ func (s *scanner) function(fl *ast.FunctionLiteral, ownName bool) {
 	}
 	sc := s.push(true)
 	sc.declare("arguments")
+	if fl.Name != nil {
+		s.refuse(fl.Name)
+	}
 	if ownName && fl.Name != nil {
 		sc.declare(fl.Name.Name.String())
 	}
@@ -326,6 +336,7 @@ func (s *scanner) class(cl *ast.ClassLiteral) {
 	s.expr(cl.SuperClass)
 	sc := s.push(false)
 	if cl.Name != nil {
+		s.refuse(cl.Name)
 		sc.declare(cl.Name.Name.String())
 	}
 	for _, el := range cl.Body {

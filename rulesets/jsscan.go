@@ -69,13 +69,23 @@ type syntaxErr struct {
 	hint string
 }
 
-// analyzeSource parses src as the given kind of snippet and finds its free names.
+// analyzeSource parses src as the given kind of snippet and finds its free names, with the default
+// nesting limit.
 func analyzeSource(src string, kind CodeKind) (analysis, *syntaxErr) {
+	return analyzeSourceNested(src, kind, DefaultMaxCodeNesting)
+}
+
+// analyzeSourceNested is analyzeSource refusing code that nests deeper than maxNesting (see
+// codeNesting) before it is parsed.
+func analyzeSourceNested(src string, kind CodeKind, maxNesting int) (analysis, *syntaxErr) {
 	if !utf8.ValidString(src) {
 		return analysis{}, &syntaxErr{off: firstInvalidUTF8(src), msg: "the code is not valid UTF-8", hint: "save the file as UTF-8"}
 	}
 	if kind == CodeTemplate {
-		return analyzeTemplate(src)
+		return analyzeTemplate(src, maxNesting)
+	}
+	if off, amb := codeNestingWhy(src, maxNesting); off >= 0 {
+		return analysis{}, nestingErr(off, amb, src, maxNesting)
 	}
 	if strings.TrimSpace(src) == "" {
 		return analysis{}, &syntaxErr{msg: "the code is empty", hint: "write a JavaScript expression, or statements that return a value"}
@@ -86,7 +96,10 @@ func analyzeSource(src string, kind CodeKind) (analysis, *syntaxErr) {
 	w := exprPrefix + src + exprSuffix
 	if prog, err := parseJS(w); err == nil && len(prog.Body) == 1 {
 		if es, ok := prog.Body[0].(*ast.ExpressionStatement); ok {
-			refs := freeNames(func(s *scanner) { s.expr(es.Expression) })
+			refs, refused := freeNames(func(s *scanner) { s.expr(es.Expression) })
+			if len(refused) > 0 {
+				return analysis{}, refusedErr(refused[0], len(exprPrefix))
+			}
 			return analysis{
 				expression: true,
 				body:       returnKw + exprPrefix + src + exprSuffix + ";",
@@ -116,7 +129,10 @@ func analyzeSource(src string, kind CodeKind) (analysis, *syntaxErr) {
 		// scope the engine runs it in.
 		return analysis{}, &syntaxErr{off: strayBrace(prog, w) - len(bodyPrefix), msg: "syntax error: this `}` closes a block that was never opened", hint: "remove it, or add the matching `{`"}
 	}
-	refs := freeNames(func(s *scanner) { s.functionBody(fl) })
+	refs, refused := freeNames(func(s *scanner) { s.functionBody(fl) })
+	if len(refused) > 0 {
+		return analysis{}, refusedErr(refused[0], len(bodyPrefix))
+	}
 	a := analysis{body: src, refs: shiftRefs(refs, len(bodyPrefix))}
 
 	// A body without `return` yields the value of its last expression statement.
@@ -166,7 +182,7 @@ func analyzeSource(src string, kind CodeKind) (analysis, *syntaxErr) {
 
 // analyzeTemplate reads src as the inside of a template literal. Backticks the author did not escape
 // are escaped, since the author never wrote the enclosing ones.
-func analyzeTemplate(src string) (analysis, *syntaxErr) {
+func analyzeTemplate(src string, maxNesting int) (analysis, *syntaxErr) {
 	esc, inserted := escapeTemplate(src)
 	toSrc := func(wOff int) int {
 		off := wOff - len(tmplPrefix)
@@ -179,6 +195,9 @@ func analyzeTemplate(src string) (analysis, *syntaxErr) {
 		return off - n
 	}
 	w := tmplPrefix + esc + tmplSuffix
+	if off, amb := codeNestingWhy(w, maxNesting+1); off >= 0 { // +1: the wrapper's parenthesis
+		return analysis{}, nestingErr(clampOff(toSrc(off), src), amb, src, maxNesting)
+	}
 	prog, err := parseJS(w)
 	if err != nil {
 		off, msg := errorOffset(w, err)
@@ -199,15 +218,27 @@ func analyzeTemplate(src string) (analysis, *syntaxErr) {
 	if tl == nil {
 		return analysis{}, &syntaxErr{msg: "the message is not one template literal", hint: "escape backticks inside ${...} as \\`"}
 	}
-	refs := freeNames(func(s *scanner) {
+	refs, refused := freeNames(func(s *scanner) {
 		for _, e := range tl.Expressions {
 			s.expr(e)
 		}
 	})
+	if len(refused) > 0 {
+		r := refused[0]
+		r.off = toSrc(r.off)
+		return analysis{}, refusedErr(r, 0)
+	}
 	for i := range refs {
 		refs[i].off = toSrc(refs[i].off)
 	}
 	return analysis{body: returnKw + "`" + esc + "`;", shift: len(returnKw) + 1, refs: refs}, nil
+}
+
+func nestingErr(off int, ambiguous bool, src string, limit int) *syntaxErr {
+	if ambiguous {
+		return &syntaxErr{off: clampOff(off, src), msg: "cannot tell whether the `/` before this on the line starts a regular expression or divides", hint: "put the regular expression or the division in parentheses, or start a new line"}
+	}
+	return &syntaxErr{off: clampOff(off, src), msg: fmt.Sprintf("the code nests more than %d levels deep (brackets, operators and statements within one expression; limit LoadOptions.MaxCodeNesting)", limit), hint: "split it into smaller functions or rules"}
 }
 
 // parseJS parses a whole program. The parser is not expected to panic, but a ruleset must never take the

@@ -299,8 +299,8 @@ func TestReflectiveWalk(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := prog.Body[0].(*ast.ExpressionStatement).Expression
-		typed := freeNames(func(s *scanner) { s.expr(e) })
-		reflective := freeNames(func(s *scanner) { s.reflectWalk(reflect.ValueOf(e).Elem(), 0) })
+		typed, _ := freeNames(func(s *scanner) { s.expr(e) })
+		reflective, _ := freeNames(func(s *scanner) { s.reflectWalk(reflect.ValueOf(e).Elem(), 0) })
 		if !slices.Equal(refNames(typed), refNames(reflective)) {
 			t.Errorf("%q: typed %v, reflective %v", src, refNames(typed), refNames(reflective))
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -29,6 +30,40 @@ type LoadOptions struct {
 	// Libraries are the library rulesets that `uses` may name, by name. A used library that is not
 	// here makes the unknown-name check skip that ruleset: its names cannot be known.
 	Libraries map[string]*Ruleset
+
+	// Load limits. Each is a load error naming the field when a ruleset goes past it; zero means the
+	// default (the Default* constant of the same name).
+
+	// MaxTotalBytes bounds all files of a ruleset folder together, and a JSON-form document
+	// (default 16 MiB). Files are refused by their size before they are read.
+	MaxTotalBytes int64
+	// MaxFileBytes bounds one file of a ruleset folder: ruleset.yaml, a rule's .js file, a table's
+	// .csv file, a testcase file (default 8 MiB).
+	MaxFileBytes int64
+	// MaxStringBytes bounds one YAML (or JSON) string scalar, inline code included (default 1 MiB).
+	MaxStringBytes int64
+	// MaxCodeBytes bounds one piece of code: a rule, function body, calculated property, alert
+	// condition or message (default 256 KiB).
+	MaxCodeBytes int64
+	// MaxCodeNesting bounds how deeply one piece of code nests (brackets, operators and statements
+	// within one expression), checked before the code is parsed (default 1000).
+	MaxCodeNesting int
+	// MaxCodeSnippets bounds the number of pieces of code in a ruleset (default 20,000).
+	MaxCodeSnippets int
+	// MaxDeclarations bounds the names a ruleset declares: inputs, entities, constants, tables,
+	// functions and rules together (default 10,000).
+	MaxDeclarations int
+	// MaxTableRows bounds the rows of one table, inline or CSV (default 100,000); a CSV file is read
+	// only up to the limit.
+	MaxTableRows int
+	// MaxTableCells bounds the cells (rows × columns) of all tables of a ruleset together
+	// (default 1,000,000).
+	MaxTableCells int
+	// MaxYAMLValues bounds the values of one YAML document (ruleset.yaml, a testcase file),
+	// counted from the text before it is parsed, and (four times it) the values it may expand to
+	// through aliases (default 1,000,000). The JSON form, which carries the tables too, may hold
+	// MaxYAMLValues + MaxTableCells.
+	MaxYAMLValues int
 }
 
 // RulesetFile is the file that makes a folder a ruleset; inline testcases carry it as their File.
@@ -45,9 +80,9 @@ func Load(p string, opts *LoadOptions) (*Ruleset, error) {
 	case fi.IsDir():
 		return LoadDir(p, opts)
 	case strings.EqualFold(filepath.Ext(p), ".json"):
-		data, err := os.ReadFile(p)
+		data, err := readJSONFile(p, opts)
 		if err != nil {
-			return nil, &LoadError{Problems: []Problem{{Pos: Pos{File: filepath.Base(p)}, Message: "cannot read " + p + ": " + errText(err)}}}
+			return nil, &LoadError{Problems: []Problem{{Pos: Pos{File: filepath.Base(p)}, Message: readProblem(err, p)}}}
 		}
 		return LoadJSON(data, filepath.Base(p), opts)
 	case filepath.Base(p) == RulesetFile:
@@ -69,11 +104,15 @@ func LoadDir(dir string, opts *LoadOptions) (*Ruleset, error) {
 	defer root.Close()
 	l.root = root
 
-	src, err := root.ReadFile(RulesetFile)
-	if err != nil {
+	src, err := l.readRootFile(RulesetFile)
+	var le *limitError
+	switch {
+	case errors.As(err, &le):
+		l.probs.add(Pos{File: RulesetFile, Line: 1}, "", "split it: rules/*.js files for code, tables/*.csv for tables", "%s", le.msg)
+	case err != nil:
 		hint := "every ruleset folder has a ruleset.yaml"
 		l.probs.add(Pos{File: RulesetFile}, "", hint, "cannot read %s: %s", path.Join(filepath.ToSlash(dir), RulesetFile), errText(err))
-	} else {
+	default:
 		l.loadMain(RulesetFile, src)
 	}
 	l.loadScenarios()
@@ -93,6 +132,10 @@ func LoadJSON(data []byte, source string, opts *LoadOptions) (*Ruleset, error) {
 	}
 	l := newLoader(opts)
 	l.jsonForm = true
+	if int64(len(data)) > l.lim.totalBytes {
+		l.probs.add(Pos{File: source, Line: 1}, "", "", "%s is larger than the limit of %d bytes (LoadOptions.MaxTotalBytes)", source, l.lim.totalBytes)
+		return nil, l.probs.err()
+	}
 	l.loadMain(source, jsonForYAML(data))
 	l.finish()
 	if err := l.probs.err(); err != nil {
@@ -174,15 +217,15 @@ const ScenariosFile = "ockto-scenarios.yaml"
 
 // loadScenarios reads ockto-scenarios.yaml when the folder has one.
 func (l *loader) loadScenarios() {
-	src, err := l.root.ReadFile(ScenariosFile)
+	src, err := l.readRootFile(ScenariosFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return
 	}
 	if err != nil {
-		l.probs.add(Pos{File: ScenariosFile}, "", "", "cannot read %s: %s", ScenariosFile, errText(err))
+		l.probs.add(Pos{File: ScenariosFile, Line: 1}, "", "", "%s", readProblem(err, ScenariosFile))
 		return
 	}
-	d := newDecoder(ScenariosFile, src, &l.probs)
+	d := l.decoder(ScenariosFile, src)
 	root, _ := d.parse(src)
 	if root == nil {
 		return
@@ -215,12 +258,12 @@ func (l *loader) loadTestFiles() {
 		if fi, err := l.root.Stat(p); err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		src, err := l.root.ReadFile(p)
+		src, err := l.readRootFile(p)
 		if err != nil {
-			l.probs.add(Pos{File: p}, "", "", "cannot read %s: %s", p, errText(err))
+			l.probs.add(Pos{File: p, Line: 1}, "", "", "%s", readProblem(err, p))
 			continue
 		}
-		d := newDecoder(p, src, &l.probs)
+		d := l.decoder(p, src)
 		if !utf8.Valid(src) {
 			l.probs.add(Pos{File: p, Line: 1}, "", "save the file as UTF-8", "%s is not valid UTF-8", p)
 			continue
@@ -239,8 +282,13 @@ func isTestFileName(name string) bool {
 
 // readFile reads a file named in ruleset.yaml. The root keeps it inside the ruleset folder.
 func (l *loader) readFile(d *decoder, n *yaml.Node, field, p string) ([]byte, bool) {
-	data, err := l.root.ReadFile(p)
-	if err != nil {
+	data, err := l.readRootFile(p)
+	var le *limitError
+	switch {
+	case errors.As(err, &le):
+		d.problem(n, field, "", "%s", le.msg)
+		return nil, false
+	case err != nil:
 		d.problem(n, field, "create the file, or fix the path (relative to the ruleset folder)", "cannot read %s: %s", p, errText(err))
 		return nil, false
 	}
@@ -271,4 +319,26 @@ func checkPath(p string, exts ...string) (msg, hint string) {
 		return "`" + p + "` does not end in " + strings.Join(exts, " or "), ""
 	}
 	return "", ""
+}
+
+// readJSONFile reads a JSON-form file, refusing one larger than the ruleset limit before reading it.
+func readJSONFile(p string, opts *LoadOptions) ([]byte, error) {
+	if opts == nil {
+		opts = &LoadOptions{}
+	}
+	maxBytes := limitsOf(opts).totalBytes
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tooBig := &limitError{fmt.Sprintf("%s is larger than the limit of %d bytes (LoadOptions.MaxTotalBytes)", filepath.Base(p), maxBytes)}
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxBytes {
+		return nil, tooBig
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err == nil && int64(len(data)) > maxBytes {
+		return nil, tooBig
+	}
+	return data, err
 }

@@ -18,7 +18,8 @@ var jsReserved = setOf(
 )
 
 // jsGlobals are the standard global names of the JavaScript runtime. A ruleset name must not hide them,
-// and code may use them without declaring them.
+// and code may use them without declaring them, except the refused ones (eval, BigInt, ...: see
+// refusedNames), which code may not name at all.
 var jsGlobals = setOf(
 	"globalThis", "Infinity", "NaN", "undefined", "eval", "isFinite", "isNaN", "parseFloat", "parseInt",
 	"decodeURI", "decodeURIComponent", "encodeURI", "encodeURIComponent", "escape", "unescape",
@@ -69,6 +70,8 @@ func checkBindingName(name string, globals map[string]bool) (msg, hint string) {
 		return fmt.Sprintf("`%s` is not a valid JavaScript identifier", name), "use letters, digits, _ and $, not starting with a digit"
 	case jsReserved[name]:
 		return fmt.Sprintf("`%s` is a reserved word in JavaScript", name), "choose another name, e.g. " + strings.ToUpper(name[:1]) + name[1:]
+	case refusedNames[name] != [2]string{}:
+		return refusedNames[name][0], "choose another name"
 	case jsGlobals[name]:
 		return fmt.Sprintf("`%s` would hide the standard JavaScript global of that name", name), "choose another name"
 	case strings.HasPrefix(name, "__"):
@@ -89,6 +92,8 @@ func checkLocalName(name string) (msg, hint string) {
 		return fmt.Sprintf("`%s` is not a valid JavaScript identifier", name), "use letters, digits, _ and $, not starting with a digit"
 	case jsReserved[name]:
 		return fmt.Sprintf("`%s` is a reserved word in JavaScript", name), "choose another name"
+	case refusedNames[name] != [2]string{}:
+		return refusedNames[name][0], "choose another name"
 	case strings.HasPrefix(name, "__"):
 		return fmt.Sprintf("`%s` starts with __, which is reserved for the engine", name), "choose a name that does not start with __"
 	}

@@ -14,6 +14,8 @@ import (
 
 var tableKeys = []string{"columns", "rows", "file"}
 
+const tableHint = "split the table, or look the values up through a connector"
+
 // tableGeom is where a table's parts stand in the author's files, for problems found after reading.
 type tableGeom struct {
 	columns Pos   // the columns list or the CSV header
@@ -81,11 +83,21 @@ func (l *loader) inlineTable(d *decoder, colE, rowE entry, field string, t *Tabl
 	if rowE.V == nil {
 		return g
 	}
-	for _, re := range d.entries(rowE.V, field+".rows") {
+	rows := d.entries(rowE.V, field+".rows")
+	if len(rows) > l.lim.tableRows {
+		d.problem(rows[l.lim.tableRows].K, field+".rows", tableHint, "table %s has more than %d rows (LoadOptions.MaxTableRows)", t.Name, l.lim.tableRows)
+		return nil
+	}
+	for _, re := range rows {
 		rf := field + ".rows." + re.Key
 		row := &Row{Key: re.Key, Pos: d.pos(re.K)}
 		var vp []Pos
-		for _, c := range d.list(re.V, rf) {
+		list := d.list(re.V, rf)
+		if l.cells += len(list); l.cells > l.lim.tableCells {
+			d.problem(re.K, rf, tableHint, "with table %s the tables have more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
+			return nil
+		}
+		for _, c := range list {
 			if c != nil && c.Kind != yaml.ScalarNode {
 				d.problem(c, rf, "a cell holds text, a number, true/false or null", "a table cell cannot be %s", kindName(c))
 				row.Values = append(row.Values, nil)
@@ -119,6 +131,10 @@ func (l *loader) csvTable(data []byte, t *Table, field string) *tableGeom {
 		l.probs.addProblem(csvProblem(file, f, err))
 		return nil
 	}
+	if l.cells+len(header)-1 > l.lim.tableCells {
+		l.probs.add(Pos{File: file, Line: 1, Column: 1}, f, tableHint, "with table %s the tables have more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
+		return nil
+	}
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff") // spreadsheet programs write a byte order mark
 	}
@@ -128,6 +144,7 @@ func (l *loader) csvTable(data []byte, t *Table, field string) *tableGeom {
 		g.colPos = append(g.colPos, Pos{File: file, Line: line, Column: col})
 	}
 	seen := map[string]int{}
+	rows := 0
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -138,6 +155,17 @@ func (l *loader) csvTable(data []byte, t *Table, field string) *tableGeom {
 			return nil
 		}
 		line, _ := r.FieldPos(0)
+		// Stop at the limits: the rest of the file is not read.
+		rows++
+		l.cells += len(rec) - 1
+		switch {
+		case rows > l.lim.tableRows:
+			l.probs.add(Pos{File: file, Line: line, Column: 1}, f, tableHint, "table %s has more than %d rows (LoadOptions.MaxTableRows)", t.Name, l.lim.tableRows)
+			return nil
+		case l.cells > l.lim.tableCells:
+			l.probs.add(Pos{File: file, Line: line, Column: 1}, f, tableHint, "with table %s the tables have more than %d cells (LoadOptions.MaxTableCells)", t.Name, l.lim.tableCells)
+			return nil
+		}
 		row := &Row{Key: strings.TrimSpace(rec[0]), Pos: Pos{File: file, Line: line, Column: 1}}
 		var vp []Pos
 		for i := 1; i < len(rec); i++ {

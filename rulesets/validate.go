@@ -182,8 +182,15 @@ func isDate(s string) bool {
 
 // analyzeAll analyzes every piece of code, reporting syntax errors.
 func (l *loader) analyzeAll() {
+	if l.declsBlown || l.snippetsBlown {
+		return // refused already: do not parse thousands of snippets to say more
+	}
 	for _, ci := range l.codes {
-		refs, probs := analyzeCode(ci.code, ci.kind, ci.field)
+		if n := int64(len(ci.code.Source)); n > l.lim.codeBytes {
+			l.probs.add(ci.code.At(1, 1), ci.field, "split it into functions", "the code is %d bytes, longer than the limit of %d bytes (LoadOptions.MaxCodeBytes)", n, l.lim.codeBytes)
+			continue
+		}
+		refs, probs := analyzeCodeNested(ci.code, ci.kind, ci.field, l.lim.codeNesting)
 		for _, p := range probs {
 			l.probs.addProblem(p)
 		}
@@ -193,7 +200,12 @@ func (l *loader) analyzeAll() {
 
 // analyzeCode is Analyze, also returning where each free name is first used.
 func analyzeCode(c *Code, kind CodeKind, field string) ([]jsRef, []Problem) {
-	a, serr := analyzeSource(c.Source, kind)
+	return analyzeCodeNested(c, kind, field, DefaultMaxCodeNesting)
+}
+
+// analyzeCodeNested is analyzeCode with a nesting limit (LoadOptions.MaxCodeNesting).
+func analyzeCodeNested(c *Code, kind CodeKind, field string, maxNesting int) ([]jsRef, []Problem) {
+	a, serr := analyzeSourceNested(c.Source, kind, maxNesting)
 	c.Expression, c.Body, c.BodyShift, c.Refs = false, "", 0, nil
 	if serr != nil {
 		return nil, []Problem{{Pos: c.atOffset(serr.off), Field: field, Message: serr.msg, Hint: serr.hint}}

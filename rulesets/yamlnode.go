@@ -25,7 +25,13 @@ type decoder struct {
 	lines  []string // the raw text, for the indentation of block scalars
 	probs  *problems
 	budget int // value nodes left to visit; aliases can multiply them
+	limit  int // the budget at the start
 	blown  bool
+	// maxString is the longest string scalar allowed (LoadOptions.MaxStringBytes); 0 for no check.
+	maxString int64
+	// maxValues bounds the values of the document (LoadOptions.MaxYAMLValues), counted from the text
+	// before yaml.v3 parses it; 0 for no check.
+	maxValues int
 }
 
 func newDecoder(file string, src []byte, probs *problems) *decoder {
@@ -33,15 +39,25 @@ func newDecoder(file string, src []byte, probs *problems) *decoder {
 	for i, l := range lines {
 		lines[i] = strings.TrimSuffix(l, "\r")
 	}
-	return &decoder{file: file, lines: lines, probs: probs, budget: minValueNodes + valueNodesPerByte*len(src)}
+	budget := minValueNodes + valueNodesPerByte*len(src)
+	return &decoder{file: file, lines: lines, probs: probs, budget: budget, limit: budget}
 }
 
 // parse parses one YAML (or JSON) document, reporting a syntax error as a problem (ok is false then).
 // An empty document is a nil node.
 func (d *decoder) parse(src []byte) (n *yaml.Node, ok bool) {
+	if d.maxValues > 0 {
+		if off := yamlValuesPast(src, d.maxValues); off >= 0 {
+			d.probs.add(offsetPos(d.file, string(src), off), "", "move large data into tables/*.csv files", "%s has more than %d values (LoadOptions.MaxYAMLValues)", d.file, d.maxValues)
+			return nil, false
+		}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		d.probs.addProblem(yamlProblem(d.file, src, err))
+		return nil, false
+	}
+	if d.maxString > 0 && !d.checkScalars(&doc, d.maxString) {
 		return nil, false
 	}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
@@ -360,7 +376,7 @@ func (d *decoder) spend(n *yaml.Node, field string) bool {
 	}
 	if !d.blown {
 		d.blown = true
-		d.problem(n, field, "do not repeat large anchors through aliases", "aliases make the document expand to too many values")
+		d.problem(n, field, "do not repeat large anchors through aliases", "aliases make the document expand to more than %d values (the limit is %d values per byte of the document, at least %d)", d.limit, valueNodesPerByte, minValueNodes)
 	}
 	return false
 }
