@@ -102,6 +102,18 @@ function guardArray(name, writes) {
 }
 const writes = new Set(["copyWithin", "fill", "reverse", "shift", "sort", "splice", "unshift"]);
 for (const m of L.arrayMethods) guardArray(m, writes.has(m));
+// sort without a comparator compares in Go, n log n times in one call: past sortInGo elements it
+// gets a JS comparator that does the same (strings for arrays, numbers for typed arrays), so the
+// timeout can stop it.
+const sortInGo = 1 << 14;
+const byString = (x, y) => { const a = String(x), b = String(y); return a < b ? -1 : a > b ? 1 : 0; };
+const byNumber = (a, b) => a < b ? -1 : a > b ? 1 : a === b ? (a === 0 && 1 / a < 1 / b ? -1 : a === 0 && 1 / a > 1 / b ? 1 : 0) : a !== a ? (b !== b ? 0 : 1) : -1;
+for (const m of ["sort", "toSorted"]) {
+  const guarded = AP[m];
+  put(AP, m, named(m, 1, function (cmp) {
+    return guarded.call(this, cmp === undefined && this != null && this.length > sortInGo ? byString : cmp);
+  }));
+}
 // flat: the flattened size, counted before anything is made.
 {
   const flat = AP.flat;
@@ -203,6 +215,12 @@ for (const name of L.typedArrays) {
     const size = (this && this.BYTES_PER_ELEMENT) || 8;
     return apply(from, this, [typedSource("TypedArray.from", src, size), fn, thisArg]);
   }));
+  for (const m of ["sort", "toSorted"]) {
+    const orig = TAP[m];
+    put(TAP, m, named(m, 1, function (cmp) {
+      return orig.call(this, cmp === undefined && this != null && this.length > sortInGo ? byNumber : cmp);
+    }));
+  }
   // join and its callers: the digits of every element and the separators, bounded up front.
   for (const m of ["join", "toLocaleString", "toString"]) {
     const orig = TAP[m];
@@ -374,6 +392,16 @@ function substitution(rep) {
   }));
 }
 
+// JSON.parse builds the whole value in one Go call: its text is bounded like an input.
+{
+  const parse = JSON.parse;
+  put(JSON, "parse", named("parse", 2, function (text, reviver) {
+    const t = String(text);
+    if (t.length > L.maxInput) throw new RangeError("JSON.parse of " + t.length + " characters exceeds the limit of " + L.maxInput + " (Limits.MaxInputBytes)");
+    return parse(t, reviver);
+  }));
+}
+
 // apply and construct make a Go slice of the arguments: at most Limits.MaxArguments.
 function argList(what, args) {
   if (args === null || args === undefined) return args;
@@ -460,7 +488,7 @@ func installIntrinsicGuards(h *builtins.Host, l Limits) error {
 	limits := vm.NewObject()
 	for k, v := range map[string]any{
 		"maxString": l.MaxStringLength, "maxArray": l.MaxArrayLength, "maxBuffer": l.MaxBufferBytes,
-		"maxArgs": l.MaxArguments, "arrayMethods": arrayMethodsByLength, "typedArrays": typedArrayNames,
+		"maxArgs": l.MaxArguments, "maxInput": l.MaxInputBytes, "arrayMethods": arrayMethodsByLength, "typedArrays": typedArrayNames,
 	} {
 		_ = limits.Set(k, v)
 	}

@@ -102,6 +102,10 @@ var moreIntrinsicAttacks = []struct{ name, code, want string }{
 	{"RegExp Symbol.replace", "return RegExp.prototype[Symbol.replace].call(/a/g, 'a'.repeat(1 << 16), '$&'.repeat(1000)).length;", "Limits.MaxStringLength"},
 	{"Array.from lying", "let n = 0; const o = {get length() { return n++ === 0 ? 1 : 2**32 - 1; }}; return Array.from(o).length;", "1"},
 	{"Object.keys typed", "return Object.keys(new Uint8Array(16 << 20)).length;", "Limits.MaxArrayLength"},
+	{"sort huge", "return Array(2e5).fill(1).map((x, i) => String(i * 7919 % 100000)).sort().length;", "Limits.Timeout"},
+	{"typed sort huge", "return new Float64Array(2e6).map((x, i) => (i * 7919) % 1000).sort()[0];", "Limits.Timeout"},
+	{"sort semantics", "return [[10, 9, 1, undefined, 'b', 'a'].sort().join(), Array.from({length: 17000}, (_, i) => 17000 - i).sort()[0], Array.from(new Float64Array([3, NaN, -0, 0, -1]).sort()).map(x => Object.is(x, -0) ? '-0' : String(x)).join()].join('|');", "1,10,9,a,b,|1|-1,-0,0,3,NaN"},
+	{"JSON.parse huge", "return JSON.parse('[' + '1,'.repeat(4e6) + '1]').length;", "Limits.MaxInputBytes"},
 	{"typed from lying", "let n = 0; const o = {get length() { return n++ === 0 ? 1 : 2**31; }}; return new Float64Array(o).length;", "1"},
 }
 

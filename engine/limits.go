@@ -23,8 +23,10 @@ type Limits struct {
 	// MaxStringLength is the longest string a single built-in string operation may make
 	// (repeat, padStart, padEnd, join), in characters (default 16 Mi).
 	MaxStringLength int
-	// MaxArrayLength is the longest array rule code may make with new Array(n) or fill, or that
-	// Array.from, and the copying methods (toSorted, with, ...) may act on (default 10 Mi).
+	// MaxArrayLength is the longest array one built-in call may make or walk: new Array(n), Array.from,
+	// every Array method over this, the array iterators (spread, for-of), flat, split (default 256 Ki).
+	// goja spends up to a microsecond an element in such a call, where the timeout cannot stop it,
+	// so the limit keeps one call to a few hundred milliseconds; arrays grown in JS may be longer.
 	MaxArrayLength int
 	// MaxMemory is how much the process heap may grow while an execution runs before it is stopped
 	// (default 512 MiB). It is the backstop for runaway growth no other limit sees, such as string
@@ -58,7 +60,7 @@ var DefaultLimits = Limits{
 	MaxCallStackDepth: 4096,
 	MaxInputBytes:     4 << 20,
 	MaxStringLength:   16 << 20,
-	MaxArrayLength:    10 << 20,
+	MaxArrayLength:    1 << 18,
 	MaxMemory:         512 << 20,
 	MaxBufferBytes:    16 << 20,
 	MaxArguments:      1 << 16,
