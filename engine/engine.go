@@ -32,6 +32,7 @@ type Engine struct {
 	store    store.Store
 	poolSize int
 	watchdog *watchdog
+	load     rulesets.LoadOptions // the load limits; Globals and Libraries are filled per load
 
 	globalsOnce sync.Once
 	globals     map[string]bool
@@ -46,6 +47,10 @@ type Option func(*Engine)
 
 // WithLimits sets the execution limits (zero fields keep their defaults).
 func WithLimits(l Limits) Option { return func(e *Engine) { e.limits = l.withDefaults() } }
+
+// WithLoadLimits sets the load limits of rulesets.LoadOptions (MaxFileBytes, MaxTableRows, ...: a
+// zero field takes its default); its Globals and Libraries are ignored, the engine fills them.
+func WithLoadLimits(l rulesets.LoadOptions) Option { return func(e *Engine) { e.load = l } }
 
 // WithModules replaces the built-in modules installed in every runtime (default: std.Modules()).
 func WithModules(m ...builtins.Module) Option { return func(e *Engine) { e.modules = m } }
@@ -133,7 +138,9 @@ func (e *Engine) LoadOptions() (*rulesets.LoadOptions, error) {
 			libs[rs.model.Name] = rs.model
 		}
 	}
-	return &rulesets.LoadOptions{Globals: g, Libraries: libs}, nil
+	opts := e.load
+	opts.Globals, opts.Libraries = g, libs
+	return &opts, nil
 }
 
 // Load reads a ruleset folder (or a .json file), validates and compiles it, and adds it to the engine.

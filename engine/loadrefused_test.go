@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kubusdev/kubus/engine"
+	"github.com/kubusdev/kubus/rulesets"
 )
 
 // TestLoadRefusesHostileCode checks the attacks of issue 9 that ran at load time end as load errors,
@@ -29,5 +30,16 @@ func TestLoadRefusesHostileCode(t *testing.T) {
 				t.Errorf("took %v", d)
 			}
 		})
+	}
+}
+
+func TestWithLoadLimits(t *testing.T) {
+	eng := engine.New(engine.WithLoadLimits(rulesets.LoadOptions{MaxCodeBytes: 10}))
+	_, err := eng.Load(writeRuleset(t, "name: small\nrules:\n  A: 1 + 2 + 3 + 4 + 5\n", nil))
+	if err == nil || !strings.Contains(err.Error(), "MaxCodeBytes") {
+		t.Fatalf("want a MaxCodeBytes load error, got %v", err)
+	}
+	if _, err := engine.New().Load(writeRuleset(t, "name: small\nrules:\n  A: 1 + 2 + 3 + 4 + 5\n", nil)); err != nil {
+		t.Fatal(err)
 	}
 }
