@@ -48,12 +48,13 @@ type ExecOptions struct {
 }
 
 // maxConflictRetries is how often an execution runs again when its writes conflict with another
-// execution's (store.ErrConflict): each run reads the newer state. Between runs it waits a random,
-// growing while (up to conflictBackoff), so that executions contending for one record do not
-// collide again in lockstep.
+// execution's (store.ErrConflict): each run reads the newer state. Between runs it waits a random
+// while that grows with the attempt and with how long one run takes (the window in which another
+// execution can commit first), up to conflictBackoff, so that executions contending for one record
+// spread out instead of colliding again in lockstep.
 const (
 	maxConflictRetries = 32
-	conflictBackoff    = 4 * time.Millisecond
+	conflictBackoff    = 50 * time.Millisecond
 )
 
 // Result is what an execution produced.
@@ -246,6 +247,7 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 		if s != nil {
 			tx = s.Begin()
 		}
+		began := time.Now()
 		res, err := r.execute(ctx, input, opts, tx)
 		if tx == nil {
 			return res, err
@@ -264,7 +266,8 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 		case cerr == nil:
 			return res, nil
 		case errors.Is(cerr, store.ErrConflict) && attempt < maxConflictRetries:
-			wait := time.Duration(rand.Int64N(int64(min(conflictBackoff, time.Duration(attempt+1)*250*time.Microsecond))))
+			window := max(time.Since(began), 250*time.Microsecond) * time.Duration(attempt+1)
+			wait := time.Duration(rand.Int64N(int64(min(conflictBackoff, window))))
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():

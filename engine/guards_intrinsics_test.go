@@ -43,8 +43,8 @@ var intrinsicAttacks = []struct{ name, code, want string }{
 	{"typed join", "return new Uint8Array(2e6).join('x'.repeat(1000)).length;", "Limits.MaxStringLength"},
 	{"String.raw", "return String.raw({raw: {length: 2**32 - 1}}).length;", "Limits.MaxArrayLength"},
 	{"String.raw shared", "const s = 'x'.repeat(1 << 20); return String.raw({raw: Array(100).fill(s)}).length;", "Limits.MaxStringLength"},
-	{"replace expansion", "return 'a'.repeat(1 << 16).replace(/a/g, '$&'.repeat(1000)).length;", "Limits.MaxStringLength"},
-	{"replace prefix", "return 'a'.repeat(1 << 16).replace(/a/g, '$`').length;", "Limits.MaxStringLength"},
+	{"replace expansion", "return 'a'.repeat(1 << 12).replace(/a/g, '$&'.repeat(5000)).length;", "Limits.MaxStringLength"},
+	{"replace prefix", "return 'a'.repeat(1 << 13).replace(/a/g, '$`').length;", "Limits.MaxStringLength"},
 	{"replaceAll fn", "const s = 'x'.repeat(1 << 20); return 'a'.repeat(1000).replaceAll('a', () => s).length;", "Limits.MaxStringLength"},
 	{"concat", "const s = 'x'.repeat(1 << 20); return ''.concat(...Array(100).fill(s)).length;", "Limits.MaxStringLength"},
 	{"split", "return 'x'.repeat(16 << 20).split('').length;", "Limits.MaxArrayLength"},
@@ -66,7 +66,7 @@ func TestIntrinsicGuards(t *testing.T) {
 		fmt.Fprintf(&b, "      case %d: try { %s } catch (e) { return e.name + ': ' + e.message; }\n", i, a.code)
 	}
 	b.WriteString("    }\n    return 'ok';\n  Sum: '[1, 2, 3].map(x => x * 2).filter(x => x > 2).concat([7]).join(\"-\") + JSON.stringify({a: [1, \"b\"]}) + \"abc\".replace(/b/g, \"[$&]\") + Symbol.keyFor(Symbol.for(\"k\"))'\n")
-	const timeout = 500 * time.Millisecond
+	const timeout = raceSlowdown * 500 * time.Millisecond
 	rs := load(t, engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: timeout})), b.String(), nil)
 	for i, a := range intrinsicAttacks {
 		t.Run(a.name, func(t *testing.T) {
@@ -74,7 +74,7 @@ func TestIntrinsicGuards(t *testing.T) {
 			res, err := rs.Execute(t.Context(), map[string]any{"Kind": float64(i)}, engine.ExecOptions{})
 			// A backtracking match stops at regexp2's match timeout, which is process-wide: the
 			// longest Timeout of any engine in this process (2s, in this package's tests).
-			if d := time.Since(start); d > 3*timeout && !(strings.HasPrefix(a.name, "regexp") && d < 3*time.Second) {
+			if d := time.Since(start); d > 3*timeout && !(strings.HasPrefix(a.name, "regexp") && d < raceSlowdown*3*time.Second) {
 				t.Errorf("took %v", d)
 			}
 			got := ""
@@ -99,7 +99,7 @@ func TestIntrinsicGuards(t *testing.T) {
 }
 
 var moreIntrinsicAttacks = []struct{ name, code, want string }{
-	{"RegExp Symbol.replace", "return RegExp.prototype[Symbol.replace].call(/a/g, 'a'.repeat(1 << 16), '$&'.repeat(1000)).length;", "Limits.MaxStringLength"},
+	{"RegExp Symbol.replace", "return RegExp.prototype[Symbol.replace].call(/a/g, 'a'.repeat(1 << 12), '$&'.repeat(5000)).length;", "Limits.MaxStringLength"},
 	{"Array.from lying", "let n = 0; const o = {get length() { return n++ === 0 ? 1 : 2**32 - 1; }}; return Array.from(o).length;", "1"},
 	{"Object.keys typed", "return Object.keys(new Uint8Array(16 << 20)).length;", "Limits.MaxArrayLength"},
 	{"sort huge", "return Array(2e5).fill(1).map((x, i) => String(i * 7919 % 100000)).sort().length;", "Limits.Timeout"},

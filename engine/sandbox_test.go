@@ -61,7 +61,7 @@ rules:
 `
 
 func TestSandboxCoversEverythingAroundTheRules(t *testing.T) {
-	const timeout = 300 * time.Millisecond
+	const timeout = raceSlowdown * 300 * time.Millisecond
 	eng := engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: timeout}))
 	rs := load(t, eng, sandboxRuleset, nil)
 	cases := []struct {

@@ -37,7 +37,7 @@ func TestSoakHostileAndBenignAlternate(t *testing.T) {
 		fast = append(fast, 1000+j)
 	}
 	b.WriteString("    }\n    return N * 2 + [1, 2, 3].sum() + (typeof globalThis.leak) + Symbol.keyFor(Symbol.for('k' + N));\n")
-	eng := engine.New(engine.WithPoolSize(2), engine.WithLimits(engine.Limits{Timeout: 200 * time.Millisecond}))
+	eng := engine.New(engine.WithPoolSize(2), engine.WithLimits(engine.Limits{Timeout: raceSlowdown * 200 * time.Millisecond}))
 	rs := load(t, eng, b.String(), nil)
 
 	benign := func(i int) {

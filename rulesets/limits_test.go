@@ -209,10 +209,10 @@ func TestLoadLimits(t *testing.T) {
 			if !strings.Contains(got, tt.want) {
 				t.Fatalf("want a problem containing\n  %s\ngot\n  %s", tt.want, got)
 			}
-			if took > 3*time.Second {
+			if took > raceSlowdown*3*time.Second {
 				t.Errorf("took %v: the limit must stop the load early", took)
 			}
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<20 {
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > raceSlowdown*512<<20 {
 				t.Errorf("allocated %d MB", alloc>>20)
 			}
 		})
