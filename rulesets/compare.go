@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // DefaultTolerance is the absolute tolerance for numbers when a testcase sets none.
@@ -42,7 +43,21 @@ func show(v any) string {
 	if err != nil {
 		return fmt.Sprint(v)
 	}
-	return string(b)
+	return escapeInvisible(string(b))
+}
+
+// escapeInvisible writes spaces other than U+0020 and format characters (no-break spaces, bidi
+// marks) as JSON escapes, so "€\u00a03,99" and "€ 3,99" do not look the same in a mismatch.
+func escapeInvisible(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r != ' ' && (unicode.Is(unicode.Zs, r) || unicode.Is(unicode.Cf, r)) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Compare checks an execution against a testcase's expectations. Only what the testcase wrote is

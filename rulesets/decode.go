@@ -1,6 +1,7 @@
 package rulesets
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"time"
@@ -8,7 +9,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/mod/semver"
-	"golang.org/x/text/language"
+
+	"github.com/kubusdev/kubus/rulesets/culture"
 )
 
 // The keys each part of ruleset.yaml may have (the JSON form adds `file` where noted in the loader).
@@ -220,8 +222,12 @@ func (l *loader) checkCulture(d *decoder, n *yaml.Node, field, tag string) {
 		d.problem(n, field, "write a BCP 47 tag such as nl-NL or en-US, or leave the key out", "the culture is empty")
 		return
 	}
-	if _, err := language.Parse(tag); err != nil {
-		d.problem(n, field, "write a BCP 47 tag such as nl-NL or en-US", "`%s` is not a valid culture: %v", tag, err)
+	if _, err := culture.Resolve(tag); err != nil {
+		var ce *culture.Error
+		if errors.As(err, &ce) {
+			err = errors.New(ce.Reason)
+		}
+		d.problem(n, field, "write a BCP 47 tag CLDR has data for, such as nl-NL, nl-BE or en-US", "`%s` is not a culture: %v", tag, err)
 	}
 }
 

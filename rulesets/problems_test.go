@@ -56,12 +56,20 @@ func TestProblems(t *testing.T) {
 			want:  []string{"ruleset.yaml:1:1: expected a mapping at the top, got a list"},
 		},
 		{
+			name:  "cultures CLDR has no data for",
+			files: map[string]string{"ruleset.yaml": "name: a\nversion: 1.0.0\nculture: tlh\ntestcases:\n  - name: t\n    culture: en-ZZ\n    input: {}\n    expect: {}\n"},
+			want: []string{
+				"ruleset.yaml:3:10: culture: `tlh` is not a culture: CLDR 48.0.0 has no data for the language tlh",
+				"ruleset.yaml:6:14: testcases.t.culture: `en-ZZ` is not a culture: ZZ is not a country or a region CLDR has data for",
+			},
+		},
+		{
 			name:  "name, version, culture, timezone",
 			files: map[string]string{"ruleset.yaml": "version: 1.0\nculture: xx-!!\ntimezone: Mars/Olympus\nlibrary: yes\nuses: [Bad_Name, ok, ok]\n"},
 			want: []string{
 				"ruleset.yaml:1:1: name: a ruleset needs a name",
 				"ruleset.yaml:1:10: version: `1.0` is not a semantic version (write MAJOR.MINOR.PATCH",
-				"ruleset.yaml:2:10: culture: `xx-!!` is not a valid culture",
+				"ruleset.yaml:2:10: culture: `xx-!!` is not a culture: not a BCP 47 tag",
 				"ruleset.yaml:3:11: timezone: unknown time zone `Mars/Olympus`",
 				"ruleset.yaml:4:10: library: expected true or false, got the text \"yes\"",
 				"ruleset.yaml:5:8: uses: `Bad_Name` is not a valid ruleset name",

@@ -161,7 +161,7 @@ var methods = []builtins.Fn{
 		"Whether this date is a Saturday or Sunday in the ruleset's time zone.",
 		"new Date('2024-06-15T12:00Z').isWeekend() // true", isWeekend),
 	fnEntry(proto, "format", "(pattern: string, culture?: string): string",
-		"The date in the ruleset's time zone as pattern: yyyy yy M MM MMM MMMM d dd ddd dddd H HH h hh m mm s ss f ff fff tt; other letters are an error, text in single quotes ('at', '' for a quote) or after \\ is literal. Names in culture (default the execution's; nl, en, de, fr; others English).",
+		"The date in the ruleset's time zone as pattern: yyyy yy M MM MMM MMMM d dd ddd dddd H HH h hh m mm s ss f ff fff tt; other letters are an error, text in single quotes ('at', '' for a quote) or after \\ is literal. Names from CLDR in culture (default the execution's, else English; an unknown culture is a RangeError): MMMM and MMM take the form used in a date when the pattern has d or dd ('d MMMM' in ru: \"5 марта\"), the stand-alone form otherwise ('MMMM yyyy': \"март 2024\"); ddd and dddd the stand-alone form only when the weekday is the only date field; tt the culture's AM/PM (nl: a.m./p.m.).",
 		"new Date('2024-03-05T09:07:00+01:00').format(\"d MMMM yyyy 'om' HH:mm\", 'nl') // \"5 maart 2024 om 09:07\" (in Amsterdam)", format),
 	fnEntry(proto, "toISODate", "(): string",
 		"The calendar date in the ruleset's time zone as \"YYYY-MM-DD\" (years outside 0-9999 as ±YYYYYY, like toISOString).",

@@ -256,15 +256,22 @@ func TestFormat(t *testing.T) {
 		{"L(2024, 2, 5).format('dddd, MMMM d, yyyy', 'en-US')", "Tuesday, March 5, 2024"},
 		{"L(2024, 2, 5).format('ddd MMM', 'en')", "Tue Mar"},
 		{"L(2024, 2, 5).format('dddd d. MMMM yyyy', 'de-DE')", "Dienstag 5. März 2024"},
-		{"L(2024, 1, 5).format('ddd d MMM', 'de')", "Mo 5 Feb"},
+		{"L(2024, 1, 5).format('ddd d MMM', 'de')", "Mo. 5 Feb."}, // CLDR's format forms (in a date)
+		{"L(2024, 1, 5).format('ddd', 'de')", "Mo"},               // the stand-alone form
+		{"L(2024, 4, 5).format('d MMMM', 'ru')", "5 мая"},         // genitive in a date
+		{"L(2024, 4, 5).format('MMMM yyyy', 'ru')", "май 2024"},   // nominative on its own
+		{"L(2024, 0, 1, 9).format('h tt', 'en-US')", "9 AM"},
+		{"L(2024, 2, 5).format('dddd d MMMM', 'pl')", "wtorek 5 marca"},
+		{"L(2024, 2, 5).format('MMMM', 'tlh')", `RangeError: Date.prototype.format: unknown culture "tlh": CLDR 48.0.0 has no data for the language tlh (use a BCP 47 tag CLDR has data for, such as nl-NL or en-US)`},
+		{"L(2024, 2, 5).format('MMMM', 'en-ZZ')", `RangeError: Date.prototype.format: unknown culture "en-ZZ": ZZ is not a country or a region CLDR has data for (use a BCP 47 tag CLDR has data for, such as nl-NL or en-US)`},
 		{"L(2024, 7, 5).format('dddd d MMMM yyyy', 'fr-FR')", "lundi 5 août 2024"},
 		{"L(2024, 1, 5).format('ddd d MMM', 'fr_BE')", "lun. 5 févr."},
-		{"L(2024, 2, 5).format('MMMM', 'ja-JP')", "March"}, // unknown culture → English
+		{"L(2024, 2, 5).format('MMMM', 'ja-JP')", "3月"},
 		{"L(2024, 2, 5).format('MMMM', '')", "March"},
 		{"L(2024, 2, 5).format('MMMM', 'NL')", "maart"},
-		{"L(2024, 0, 1, 0, 5).format('h:mm tt')", "12:05 AM"},
-		{"L(2024, 0, 1, 12, 5).format('hh:mm tt')", "12:05 PM"},
-		{"L(2024, 0, 1, 23, 5).format('h tt')", "11 PM"},
+		{"L(2024, 0, 1, 0, 5).format('h:mm tt')", "12:05 a.m."}, // nl-NL
+		{"L(2024, 0, 1, 12, 5).format('hh:mm tt')", "12:05 p.m."},
+		{"L(2024, 0, 1, 23, 5).format('h tt')", "11 p.m."},
 		// zone: 22:30 UTC is 00:30 the next day in Amsterdam
 		{"new Date('2024-06-14T22:30:00Z').format('yyyy-MM-dd HH:mm')", "2024-06-15 00:30"},
 		// literals

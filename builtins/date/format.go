@@ -9,53 +9,25 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/rulesets/culture"
 )
 
-// names are a language's month and weekday names. golang.org/x/text carries CLDR calendar data only
-// in an unexported table (golang.org/x/text/date has no public API), so the four languages rule
-// authors use are spelled out here, as CLDR writes them in dates (abbreviations: CLDR's stand-alone
-// forms; French keeps its dots).
-type names struct {
-	months, monthsShort [12]string
-	days, daysShort     [7]string // Sunday first
-}
+// The names in dates come from Unicode CLDR through package culture, for every culture it knows.
+// Month names take the form CLDR uses inside a date ("5 maart", Russian "5 марта") when the
+// pattern has a day of the month (d or dd), the stand-alone form otherwise ("март"); a weekday
+// takes the stand-alone form only when it is the pattern's only date field.
 
-var languages = map[string]*names{
-	"en": {
-		months:      [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
-		monthsShort: [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
-		days:        [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
-		daysShort:   [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"},
-	},
-	"nl": {
-		months:      [12]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"},
-		monthsShort: [12]string{"jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"},
-		days:        [7]string{"zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"},
-		daysShort:   [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"},
-	},
-	"de": {
-		months:      [12]string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"},
-		monthsShort: [12]string{"Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"},
-		days:        [7]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
-		daysShort:   [7]string{"So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"},
-	},
-	"fr": {
-		months:      [12]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
-		monthsShort: [12]string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."},
-		days:        [7]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"},
-		daysShort:   [7]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."},
-	},
-}
-
-// namesFor picks the names for a culture ("nl-NL", "fr_BE", "de"): by its language, English when
-// the language is not one of en, nl, de, fr (or the culture is empty).
-func namesFor(culture string) *names {
-	lang, _, _ := strings.Cut(culture, "-")
-	lang, _, _ = strings.Cut(lang, "_")
-	if n, ok := languages[strings.ToLower(lang)]; ok {
-		return n
+// namesFor is the culture's names; without a culture, CLDR's English.
+func namesFor(tag string) (*culture.Names, error) {
+	if tag == "" {
+		tag = "en"
 	}
-	return languages["en"]
+	c, err := culture.Resolve(tag)
+	if err != nil {
+		return nil, err
+	}
+	n := c.Names()
+	return &n, nil
 }
 
 // tokenLengths lists, per pattern letter, the run lengths that are tokens.
@@ -76,29 +48,44 @@ const tokenList = "yyyy yy M MM MMM MMMM d dd ddd dddd H HH h hh m mm s ss f ff 
 func format(h *builtins.Host, fn string, call goja.FunctionCall) goja.Value {
 	t := this(h, call, fn)
 	pattern := h.String(call, 0, fn, "pattern")
-	var culture string
+	var tag string
 	if e := h.Exec(); e != nil {
-		culture = e.Culture
+		tag = e.Culture
 	}
-	culture = h.OptString(call, 1, fn, "culture", culture)
-	s, err := formatTime(t, pattern, namesFor(culture))
+	tag = h.OptString(call, 1, fn, "culture", tag)
+	n, cerr := namesFor(tag)
+	if cerr != nil {
+		h.RangeError(fn, "%v", cerr)
+	}
+	s, err := formatTime(t, pattern, n)
 	if err != "" {
 		h.RangeError(fn, "%s", err)
 	}
 	return h.VM.ToValue(s)
 }
 
-// formatTime formats t (already in the zone to show) by pattern. It returns an error message
-// instead of a string when the pattern is wrong.
-func formatTime(t time.Time, pattern string, n *names) (string, string) {
-	var b strings.Builder
-	b.Grow(len(pattern) + 16)
+// token is a piece of a pattern: literal text, or a field letter c repeated run times.
+type token struct {
+	lit string
+	c   byte
+	run int
+}
+
+// tokenize splits a pattern into tokens. It returns an error message when the pattern is wrong.
+func tokenize(pattern string, toks []token) ([]token, string) {
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			toks = append(toks, token{lit: lit.String()})
+			lit.Reset()
+		}
+	}
 	for i := 0; i < len(pattern); {
 		c := pattern[i]
 		switch {
 		case c == '\'':
 			if i+1 < len(pattern) && pattern[i+1] == '\'' { // '' is a quote
-				b.WriteByte('\'')
+				lit.WriteByte('\'')
 				i += 2
 				continue
 			}
@@ -106,12 +93,12 @@ func formatTime(t time.Time, pattern string, n *names) (string, string) {
 			for {
 				k := strings.IndexByte(pattern[j:], '\'')
 				if k < 0 {
-					return "", fmt.Sprintf("unclosed quote at position %d in pattern", i)
+					return nil, fmt.Sprintf("unclosed quote at position %d in pattern", i)
 				}
-				b.WriteString(pattern[j : j+k])
+				lit.WriteString(pattern[j : j+k])
 				j += k + 1
 				if j < len(pattern) && pattern[j] == '\'' { // '' inside quotes
-					b.WriteByte('\'')
+					lit.WriteByte('\'')
 					j++
 					continue
 				}
@@ -120,10 +107,10 @@ func formatTime(t time.Time, pattern string, n *names) (string, string) {
 			i = j
 		case c == '\\':
 			if i+1 >= len(pattern) {
-				return "", "the pattern ends with a lone \\"
+				return nil, "the pattern ends with a lone \\"
 			}
 			_, size := utf8.DecodeRuneInString(pattern[i+1:])
-			b.WriteString(pattern[i+1 : i+1+size])
+			lit.WriteString(pattern[i+1 : i+1+size])
 			i += 1 + size
 		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			j := i + 1
@@ -140,19 +127,59 @@ func formatTime(t time.Time, pattern string, n *names) (string, string) {
 				if run > 8 {
 					tok = pattern[i:i+8] + "…"
 				}
-				return "", fmt.Sprintf("unknown token %q in pattern (tokens: %s; quote literal text: 'at')", tok, tokenList)
+				return nil, fmt.Sprintf("unknown token %q in pattern (tokens: %s; quote literal text: 'at')", tok, tokenList)
 			}
-			writeToken(&b, t, c, run, n)
+			flush()
+			toks = append(toks, token{c: c, run: run})
 			i = j
 		default:
-			b.WriteByte(c)
+			lit.WriteByte(c)
 			i++
 		}
+	}
+	flush()
+	return toks, ""
+}
+
+// context says which CLDR forms a pattern's names take.
+type context struct {
+	n                 *culture.Names
+	monthInDate       bool // the pattern has a day of the month: months in their format form
+	weekdayStandAlone bool // the weekday is the only date field
+}
+
+// formatTime formats t (already in the zone to show) by pattern. It returns an error message
+// instead of a string when the pattern is wrong.
+func formatTime(t time.Time, pattern string, n *culture.Names) (string, string) {
+	var buf [16]token
+	toks, err := tokenize(pattern, buf[:0])
+	if err != "" {
+		return "", err
+	}
+	ctx := context{n: n, weekdayStandAlone: true}
+	for _, tk := range toks {
+		switch {
+		case tk.c == 'd' && tk.run <= 2:
+			ctx.monthInDate = true
+			ctx.weekdayStandAlone = false
+		case tk.c == 'M' || tk.c == 'y':
+			ctx.weekdayStandAlone = false
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(pattern) + 16)
+	for _, tk := range toks {
+		if tk.c == 0 {
+			b.WriteString(tk.lit)
+			continue
+		}
+		writeToken(&b, t, tk.c, tk.run, &ctx)
 	}
 	return b.String(), ""
 }
 
-func writeToken(b *strings.Builder, t time.Time, c byte, run int, n *names) {
+func writeToken(b *strings.Builder, t time.Time, c byte, run int, ctx *context) {
+	n := ctx.n
 	num := func(v, width int) { writePadded(b, v, width) }
 	switch c {
 	case 'y':
@@ -164,18 +191,34 @@ func writeToken(b *strings.Builder, t time.Time, c byte, run int, n *names) {
 	case 'M':
 		switch run {
 		case 3:
-			b.WriteString(n.monthsShort[t.Month()-1])
+			if ctx.monthInDate {
+				b.WriteString(n.MonthsAbbr[t.Month()-1])
+			} else {
+				b.WriteString(n.MonthsAbbrStandAlone[t.Month()-1])
+			}
 		case 4:
-			b.WriteString(n.months[t.Month()-1])
+			if ctx.monthInDate {
+				b.WriteString(n.Months[t.Month()-1])
+			} else {
+				b.WriteString(n.MonthsStandAlone[t.Month()-1])
+			}
 		default:
 			num(int(t.Month()), run)
 		}
 	case 'd':
 		switch run {
 		case 3:
-			b.WriteString(n.daysShort[t.Weekday()])
+			if ctx.weekdayStandAlone {
+				b.WriteString(n.DaysAbbrStandAlone[t.Weekday()])
+			} else {
+				b.WriteString(n.DaysAbbr[t.Weekday()])
+			}
 		case 4:
-			b.WriteString(n.days[t.Weekday()])
+			if ctx.weekdayStandAlone {
+				b.WriteString(n.DaysStandAlone[t.Weekday()])
+			} else {
+				b.WriteString(n.Days[t.Weekday()])
+			}
 		default:
 			num(t.Day(), run)
 		}
@@ -192,9 +235,9 @@ func writeToken(b *strings.Builder, t time.Time, c byte, run int, n *names) {
 		num(ms/[]int{100, 10, 1}[run-1], run)
 	case 't':
 		if t.Hour() < 12 {
-			b.WriteString("AM")
+			b.WriteString(n.AM)
 		} else {
-			b.WriteString("PM")
+			b.WriteString(n.PM)
 		}
 	}
 }

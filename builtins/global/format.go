@@ -1,78 +1,46 @@
 package global
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/currency"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
-	"golang.org/x/text/number"
+	"github.com/kubusdev/kubus/rulesets/culture"
 )
 
 // NUM and CUR format numbers for a culture (a BCP 47 tag: the execution's, else the ruleset's).
 //
-// golang.org/x/text supplies the culture's data: its decimal and grouping separators, grouping
-// sizes, minus sign and digits (read once per culture by formatting probe numbers with an x/text
-// printer, see newNumberFormat) and its currency (from the tag's region) and currency symbol.
-// The digits themselves are produced here, from the decimal value (15 significant digits, rounded
-// half away from zero by roundDecimal), because x/text rounds the binary value. The layout of a
-// currency amount (symbol before or after, with or without a space, where the minus goes) comes
-// from the CLDR currency patterns in currencyPatterns, because x/text always writes
-// "symbol, space, number" ("$ 3.99" where CLDR's en says "$3.99").
+// The culture's data comes from Unicode CLDR through package culture (which also decides which
+// tags are cultures): decimal and grouping separators (and the currency ones where CLDR has them:
+// fr-CH writes 1 234,5 but 1 234.50 CHF), grouping sizes and minimum grouping digits (es, it, pl
+// and pt-PT write 1234 but 12.345), minus sign, digits, the currency of the tag's region with its
+// symbol, minor-unit digits (JPY 0) and CLDR's currency pattern with its currency spacing. The
+// digits themselves are produced here, from the decimal value (15 significant digits, rounded half
+// away from zero by roundDecimal).
 //
 // Formats are cached per culture string: a call does one sync.Map lookup and formats into a
 // stack buffer, without fmt or reflection.
 
 // numberFormat is one culture's way of writing numbers.
 type numberFormat struct {
-	decimal   string      // decimal separator
-	group     string      // grouping separator; "" when the culture does not group
-	primary   int         // size of the group next to the decimal separator (0: no grouping)
-	secondary int         // size of the groups further left (3 mostly; 2 in hi: 1,23,45,678)
-	minus     string      // written before the digits of a negative number
-	digits    *[10]string // the culture's digits; nil for 0-9
-	symbol    string      // currency symbol
-	pos, neg  string      // currency patterns: ¤ the symbol, # the unsigned number, - the minus sign
+	decimal, group       string // separators in NUM
+	curDecimal, curGroup string // separators in CUR
+	primary, secondary   int    // group sizes next to the decimal separator and further left (0: no grouping)
+	minGrouping          int    // group only integer parts of at least primary+minGrouping digits
+	minus                string
+	digits               *[10]string // the culture's digits; nil for 0-9
+	currency             string      // ISO code of the culture's currency; "" for none
+	curDigits            int         // the currency's minor-unit digits (CUR's default decimals)
+	pos, neg             [2]string   // CUR's text before and after the unsigned number
 }
 
 // noCulture is the format without a culture: no grouping, "." and "-", no currency symbol.
-var noCulture = &numberFormat{decimal: ".", minus: "-", pos: "#", neg: "-#"}
+var noCulture = &numberFormat{decimal: ".", curDecimal: ".", minus: "-", curDigits: 2, neg: [2]string{"-", ""}}
 
-// currencyPatterns are CLDR's standard currency patterns (positive; negative), by language and
-// by language-region where the region differs. The space is an ASCII space (CLDR has U+00A0):
-// the documented nl result is "€ 3,99". A language not listed gets defaultCurrencyPattern.
-var currencyPatterns = map[string][2]string{
-	"en":    {"¤#", "-¤#"},
-	"nl":    {"¤ #", "¤ -#"},
-	"de":    {"# ¤", "-# ¤"},
-	"de-AT": {"¤ #", "-¤ #"},
-	"de-CH": {"¤ #", "¤-#"},
-	"fr":    {"# ¤", "-# ¤"},
-	"es":    {"# ¤", "-# ¤"},
-	"es-MX": {"¤#", "-¤#"},
-	"es-US": {"¤#", "-¤#"},
-	"it":    {"# ¤", "-# ¤"},
-	"pt":    {"¤ #", "-¤ #"},
-	"pt-PT": {"# ¤", "-# ¤"},
-	"sv":    {"# ¤", "-# ¤"},
-	"fi":    {"# ¤", "-# ¤"},
-	"hi":    {"¤#", "-¤#"},
-	"pl":    {"# ¤", "-# ¤"},
-	"cs":    {"# ¤", "-# ¤"},
-	"ru":    {"# ¤", "-# ¤"},
-	"ja":    {"¤#", "-¤#"},
-	"zh":    {"¤#", "-¤#"},
-}
-
-// defaultCurrencyPattern is x/text's own layout: the symbol, a space, the signed number.
-var defaultCurrencyPattern = [2]string{"¤ #", "¤ -#"}
-
-// maxCachedCultures bounds the culture cache: the execution culture comes from the caller, and
+// maxCachedCultures bounds the format cache: the execution culture comes from the caller, and
 // a stream of distinct tags must not grow memory without limit. Past it, formats are built per
 // call (correct, only slower).
 const maxCachedCultures = 256
@@ -88,127 +56,122 @@ type cultureEntry struct {
 }
 
 // formatFor is the number format of a culture string ("" is noCulture).
-func formatFor(culture string) (*numberFormat, error) {
-	if culture == "" {
+func formatFor(tag string) (*numberFormat, error) {
+	if tag == "" {
 		return noCulture, nil
 	}
-	if v, ok := cultureCache.Load(culture); ok {
+	if v, ok := cultureCache.Load(tag); ok {
 		e := v.(cultureEntry)
 		return e.nf, e.err
 	}
-	nf, err := newNumberFormat(culture)
+	var nf *numberFormat
+	c, err := culture.Resolve(tag)
+	if err == nil {
+		nf = newNumberFormat(c)
+	}
 	if cachedEntries.Load() < maxCachedCultures {
-		if _, loaded := cultureCache.LoadOrStore(culture, cultureEntry{nf, err}); !loaded {
+		if _, loaded := cultureCache.LoadOrStore(tag, cultureEntry{nf, err}); !loaded {
 			cachedEntries.Add(1)
 		}
 	}
 	return nf, err
 }
 
-// newNumberFormat reads a culture's number symbols from x/text by formatting probe numbers.
-func newNumberFormat(culture string) (*numberFormat, error) {
-	tag, err := language.Parse(culture)
-	if err != nil {
-		return nil, err
+// newNumberFormat lays out a culture's CLDR data for NUM and CUR.
+func newNumberFormat(c *culture.Culture) *numberFormat {
+	s := c.Numbers()
+	nf := &numberFormat{
+		decimal: s.Decimal, group: s.Group, curDecimal: s.CurrencyDecimal, curGroup: s.CurrencyGroup,
+		primary: s.Primary, secondary: s.Secondary, minGrouping: s.MinGrouping,
+		minus: s.Minus, digits: s.Digits, currency: c.Currency, curDigits: 2,
 	}
-	p := message.NewPrinter(tag)
-	nf := &numberFormat{}
+	if nf.currency == "" {
+		return nf
+	}
+	nf.curDigits = culture.CurrencyDigits(nf.currency)
+	symbol := c.CurrencySymbol(nf.currency)
+	pattern := s.CurrencyPattern
+	if symbolLetterNextToNumber(pattern, symbol) {
+		pattern = s.CurrencyAlphaPattern
+	}
+	pos, neg, hasNeg := strings.Cut(pattern, ";")
+	if !hasNeg {
+		neg = "-" + pos // CLDR: the minus sign before the positive pattern
+	}
+	nf.pos = currencyAffixes(pos, symbol, nf.minus)
+	nf.neg = currencyAffixes(neg, symbol, nf.minus)
+	return nf
+}
 
-	// Digits: 9876543210 without separators, one rune per digit.
-	native := []rune(p.Sprint(number.Decimal(9876543210, number.NoSeparator())))
-	if len(native) != 10 {
-		return nil, fmt.Errorf("cannot read the digits of %s", tag)
-	}
-	var digits [10]string
-	ascii := true
-	for i, r := range native {
-		digits[9-i] = string(r)
-		ascii = ascii && r == rune('0'+9-i)
-	}
-	if !ascii {
-		nf.digits = &digits
-	}
-	toASCII := func(s string) string {
-		if nf.digits == nil {
-			return s
-		}
-		for d, r := range nf.digits {
-			s = strings.ReplaceAll(s, r, string(rune('0'+d)))
-		}
-		return s
-	}
+// numberSpan is where the number is in a CLDR pattern ("¤ #,##0.00": from the # to the last 0).
+func numberSpan(pattern string) (int, int) {
+	return strings.IndexAny(pattern, "#0"), strings.LastIndexAny(pattern, "#0.,") + 1
+}
 
-	// Decimal separator: what x/text writes between 1 and 5 in 1.5.
-	s := toASCII(p.Sprint(number.Decimal(1.5, number.Scale(1))))
-	i, j := strings.IndexByte(s, '1'), strings.LastIndexByte(s, '5')
-	if i != 0 || j != len(s)-1 || j <= i+1 {
-		return nil, fmt.Errorf("cannot read the decimal separator of %s from %q", tag, s)
+// symbolLetterNextToNumber reports whether the symbol touches the number with a letter in the
+// pattern ("CHF" in "¤#,##0.00"): then CLDR's alphaNextToNumber pattern applies.
+func symbolLetterNextToNumber(pattern, symbol string) bool {
+	pos, _, _ := strings.Cut(pattern, ";")
+	i, j := numberSpan(pos)
+	if i >= len("¤") && pos[i-len("¤"):i] == "¤" {
+		r, _ := utf8.DecodeLastRuneInString(symbol)
+		return unicode.IsLetter(r)
 	}
-	nf.decimal = s[i+1 : j]
-
-	// Minus sign: what x/text writes before the 1 of −1 (a prefix in every CLDR locale).
-	s = toASCII(p.Sprint(number.Decimal(-1)))
-	if !strings.HasSuffix(s, "1") || len(s) < 2 {
-		return nil, fmt.Errorf("cannot read the minus sign of %s from %q", tag, s)
+	if strings.HasPrefix(pos[j:], "¤") {
+		r, _ := utf8.DecodeRuneInString(symbol)
+		return unicode.IsLetter(r)
 	}
-	nf.minus = s[:len(s)-1]
+	return false
+}
 
-	// Grouping: the runs of digits in 1234567890 give the group sizes, the text between them
-	// the separator.
-	s = toASCII(p.Sprint(number.Decimal(1234567890)))
-	var runs []int
-	for k := 0; k < len(s); {
-		if c := s[k]; c >= '0' && c <= '9' {
-			n := 0
-			for k < len(s) && s[k] >= '0' && s[k] <= '9' {
-				n++
-				k++
+// currencyAffixes are the texts before and after the number in a currency subpattern, with the
+// symbol and minus sign in place and CLDR's currency spacing: a U+00A0 between a digit and a
+// symbol whose neighbouring character is neither a symbol (S) nor a separator (Z), so "CHF1.00"
+// cannot happen.
+func currencyAffixes(pattern, symbol, minus string) [2]string {
+	i, j := numberSpan(pattern)
+	expand := func(s string, before bool) string {
+		var b strings.Builder
+		for k, r := range s {
+			switch r {
+			case '¤':
+				b.WriteString(symbol)
+				adjacent := before && k+len("¤") == len(s) || !before && k == 0
+				if adjacent {
+					var edge rune
+					if before {
+						edge, _ = utf8.DecodeLastRuneInString(symbol)
+					} else {
+						edge, _ = utf8.DecodeRuneInString(symbol)
+					}
+					if edge != utf8.RuneError && !unicode.In(edge, unicode.S, unicode.Z) {
+						if before {
+							b.WriteString("\u00a0")
+						} else {
+							s := b.String()
+							b.Reset()
+							b.WriteString(s[:len(s)-len(symbol)])
+							b.WriteString("\u00a0")
+							b.WriteString(symbol)
+						}
+					}
+				}
+			case '-':
+				b.WriteString(minus)
+			default:
+				b.WriteRune(r)
 			}
-			runs = append(runs, n)
-			continue
 		}
-		l := k
-		for k < len(s) && (s[k] < '0' || s[k] > '9') {
-			k++
-		}
-		if sep := s[l:k]; nf.group == "" {
-			nf.group = sep
-		} else if sep != nf.group {
-			return nil, fmt.Errorf("cannot read the grouping of %s from %q", tag, s)
-		}
+		return b.String()
 	}
-	switch {
-	case len(runs) == 1:
-		nf.group = ""
-	case len(runs) == 2:
-		nf.primary, nf.secondary = runs[1], runs[1]
-	case len(runs) > 2:
-		nf.primary, nf.secondary = runs[len(runs)-1], runs[len(runs)-2]
-	}
-	if len(runs) > 1 && (nf.primary == 0 || nf.secondary == 0 || nf.group == "") {
-		return nil, fmt.Errorf("cannot read the grouping of %s from %q", tag, s)
-	}
-
-	// Currency: the tag's region's currency (nl → EUR, en → USD, en-GB → GBP) and its symbol.
-	unit, _ := currency.FromTag(tag)
-	nf.symbol = p.Sprint(currency.Symbol(unit))
-	base, _ := tag.Base()
-	region, _ := tag.Region()
-	pat, ok := currencyPatterns[base.String()+"-"+region.String()]
-	if !ok {
-		if pat, ok = currencyPatterns[base.String()]; !ok {
-			pat = defaultCurrencyPattern
-		}
-	}
-	nf.pos, nf.neg = pat[0], pat[1]
-	return nf, nil
+	return [2]string{expand(pattern[:i], true), expand(pattern[j:], false)}
 }
 
 // appendDecimal appends x (finite) as a decimal number in the format: rounded half away from zero
 // to decimals places on its decimal value (decimals < 0: all 15 significant digits, shortest
 // form), grouped, with the culture's separators and digits, without a sign. It reports whether
 // the number is negative (never for a result that is zero).
-func (nf *numberFormat) appendDecimal(out []byte, x float64, decimals int) ([]byte, bool) {
+func (nf *numberFormat) appendDecimal(out []byte, x float64, decimals int, group, decimal string) ([]byte, bool) {
 	r := x
 	if decimals >= 0 {
 		r = roundDecimal(x, decimals, halfAwayFromZero)
@@ -263,11 +226,13 @@ func (nf *numberFormat) appendDecimal(out []byte, x float64, decimals int) ([]by
 		fracDigits = fracDigits[:decimals] // cannot happen (see above); never write more
 	}
 
-	// Integer part, grouped from the right: primary, then secondary sizes.
+	// Integer part, grouped from the right: primary, then secondary sizes; not at all when it
+	// has fewer than primary+minGrouping digits.
+	grouped := nf.primary > 0 && len(intDigits) >= nf.primary+nf.minGrouping
 	for k, d := range intDigits {
-		if k > 0 && nf.primary > 0 {
+		if k > 0 && grouped {
 			if left := len(intDigits) - k; left >= nf.primary && (left-nf.primary)%nf.secondary == 0 {
-				out = append(out, nf.group...)
+				out = append(out, group...)
 			}
 		}
 		out = nf.appendDigit(out, d)
@@ -277,7 +242,7 @@ func (nf *numberFormat) appendDecimal(out []byte, x float64, decimals int) ([]by
 		pad = decimals - len(fracDigits)
 	}
 	if len(fracDigits)+pad > 0 {
-		out = append(out, nf.decimal...)
+		out = append(out, decimal...)
 		for _, d := range fracDigits {
 			out = nf.appendDigit(out, d)
 		}
@@ -298,7 +263,7 @@ func (nf *numberFormat) appendDigit(out []byte, d byte) []byte {
 // formatNumber is NUM: the signed number.
 func (nf *numberFormat) formatNumber(x float64, decimals int) string {
 	var buf [128]byte
-	num, neg := nf.appendDecimal(buf[:0], x, decimals)
+	num, neg := nf.appendDecimal(buf[:0], x, decimals, nf.group, nf.decimal)
 	if !neg {
 		return string(num)
 	}
@@ -307,27 +272,14 @@ func (nf *numberFormat) formatNumber(x float64, decimals int) string {
 
 // formatCurrency is CUR: the number laid out in the culture's currency pattern.
 func (nf *numberFormat) formatCurrency(x float64, decimals int) string {
-	var buf [128]byte
-	num, neg := nf.appendDecimal(buf[:0], x, decimals)
-	pat := nf.pos
-	if neg {
-		pat = nf.neg
+	var out [192]byte
+	aff := &nf.pos
+	b := append(out[:0], nf.pos[0]...)
+	b, neg := nf.appendDecimal(b, x, decimals, nf.curGroup, nf.curDecimal)
+	if neg { // rare: lay out again with the negative affixes
+		aff = &nf.neg
+		b = append(out[:0], nf.neg[0]...)
+		b, _ = nf.appendDecimal(b, x, decimals, nf.curGroup, nf.curDecimal)
 	}
-	var out [160]byte
-	b := out[:0]
-	for k := 0; k < len(pat); {
-		r, size := utf8.DecodeRuneInString(pat[k:])
-		switch r {
-		case '¤':
-			b = append(b, nf.symbol...)
-		case '#':
-			b = append(b, num...)
-		case '-':
-			b = append(b, nf.minus...)
-		default:
-			b = utf8.AppendRune(b, r)
-		}
-		k += size
-	}
-	return string(b)
+	return string(append(b, aff[1]...))
 }

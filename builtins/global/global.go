@@ -8,6 +8,7 @@ package global
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -117,15 +118,15 @@ var functions = []builtins.Fn{
 	{
 		Name:      "NUM",
 		Signature: "(x: number, decimals?: number): string",
-		Doc:       `Formats x for the culture (the execution's, else the ruleset's; none: no grouping, "." decimals): without decimals the value to 15 significant digits in its shortest form, with decimals (0..15) rounded half away from zero on the decimal value and exactly that many decimals: NUM(3.99) === "3.99", NUM(3.99, 1) === "4.0", culture nl: NUM(1234.5, 2) === "1.234,50". An unknown culture is a RangeError.`,
+		Doc:       `Formats x for the culture (the execution's, else the ruleset's; none: no grouping, "." decimals) with its CLDR separators, grouping (minimum grouping digits: es 1234 but 12.345), minus sign and digits: without decimals the value to 15 significant digits in its shortest form, with decimals (0..15) rounded half away from zero on the decimal value and exactly that many decimals: NUM(3.99) === "3.99", NUM(3.99, 1) === "4.0", culture nl: NUM(1234.5, 2) === "1.234,50", fr: NUM(1234.5) === "1\u202f234,5" (CLDR's narrow no-break space). A result that rounds to zero has no minus sign. An unknown culture is a RangeError.`,
 		Example:   `NUM(3.99, 0) // "4"`,
 		Impl:      formatter("NUM", false),
 	},
 	{
 		Name:      "CUR",
 		Signature: "(x: number, decimals?: number): string",
-		Doc:       `Formats an amount of the culture's currency (from its region: nl EUR, en-GB GBP, en-US USD) with its symbol and CLDR layout, rounded half away from zero to decimals places (0..15, default 2); without a culture, no symbol: CUR(3) === "3.00", en-GB: CUR(3.99) === "£3.99", nl: CUR(3.99) === "€ 3,99", CUR(-3.99) === "€ -3,99", de: CUR(3.99) === "3,99 €".`,
-		Example:   `CUR(3.99) // "€ 3,99" with culture nl`,
+		Doc:       `Formats an amount of the culture's currency (from its region: nl EUR, en-GB GBP, en-US USD, ja JPY) with its CLDR symbol, pattern and spacing, rounded half away from zero to decimals places (0..15, default the currency's minor-unit digits: 2, JPY 0); without a culture, no symbol and 2 decimals: CUR(3) === "3.00", en-GB: CUR(3.99) === "£3.99", nl: CUR(3.99) === "€\u00a03,99", CUR(-3.99) === "€\u00a0-3,99", de: CUR(3.99) === "3,99\u00a0€", fr-CH: CUR(1234.5) === "1\u202f234.50\u00a0CHF", ja: CUR(1234.5) === "￥1,235" (the space between symbol and number is CLDR's: U+00A0). A result that rounds to zero has no minus sign. A culture whose region is not a country (en-001) has no currency: a RangeError.`,
+		Example:   `CUR(3.99) // "€\u00a03,99" with culture nl`,
 		Impl:      formatter("CUR", true),
 	},
 	{
@@ -198,26 +199,25 @@ func stepper(fn string, up bool) func(h *builtins.Host) func(goja.FunctionCall) 
 
 // formatter builds NUM (currency false) and CUR (currency true).
 func formatter(fn string, currency bool) func(h *builtins.Host) func(goja.FunctionCall) goja.Value {
-	def := -1 // NUM: every significant digit
-	if currency {
-		def = 2
-	}
 	return func(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 		return func(call goja.FunctionCall) goja.Value {
 			x := h.Finite(call, 0, fn, "x")
-			d := h.OptIntIn(call, 1, fn, "decimals", 0, maxDecimals, def)
-			culture := ""
+			tag := ""
 			if e := h.Exec(); e != nil {
-				culture = e.Culture
+				tag = e.Culture
 			}
-			nf, err := formatFor(culture)
+			nf, err := formatFor(tag)
 			if err != nil {
-				h.RangeError(fn, "unknown culture %q (use a BCP 47 tag such as nl-NL or en-US)", culture)
+				h.RangeError(fn, "%v", err)
 			}
-			if currency {
-				return h.VM.ToValue(nf.formatCurrency(x, d))
+			if !currency {
+				return h.VM.ToValue(nf.formatNumber(x, h.OptIntIn(call, 1, fn, "decimals", 0, maxDecimals, -1)))
 			}
-			return h.VM.ToValue(nf.formatNumber(x, d))
+			if nf.currency == "" && nf != noCulture {
+				h.RangeError(fn, "the culture %q has no currency: its region is not a country (write one, e.g. %s-NL)", tag, strings.SplitN(tag, "-", 2)[0])
+			}
+			d := h.OptIntIn(call, 1, fn, "decimals", 0, maxDecimals, nf.curDigits)
+			return h.VM.ToValue(nf.formatCurrency(x, d))
 		}
 	}
 }
