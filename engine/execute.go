@@ -14,6 +14,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/kubusdev/kubus/builtins"
+	"github.com/kubusdev/kubus/rulesets/culture"
 	"github.com/kubusdev/kubus/store"
 )
 
@@ -24,7 +25,8 @@ var execSerial atomic.Uint64
 type ExecOptions struct {
 	// Now is the execution clock (TODAY(), NOW(), new Date(), Date.now()); zero means time.Now().
 	Now time.Time
-	// Culture overrides the ruleset's culture for NUM, CUR and date names.
+	// Culture overrides the ruleset's culture for NUM, CUR and date names: a BCP 47 tag that
+	// package culture resolves (CLDR has data for it); another is an *InputError before anything runs.
 	Culture string
 	// Explain adds each evaluated rule's value, the names it reads and its time to the result.
 	Explain bool
@@ -231,6 +233,11 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	if len(opts.Tags) > 0 {
 		if ps := tagProblems(opts.Tags); len(ps) > 0 {
 			return nil, &InputError{Problems: ps}
+		}
+	}
+	if opts.Culture != "" {
+		if _, err := culture.Resolve(opts.Culture); err != nil {
+			return nil, &InputError{Problems: []InputProblem{{Path: "culture", Message: err.Error()}}}
 		}
 	}
 	s := opts.Store
