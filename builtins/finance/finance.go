@@ -7,6 +7,8 @@
 package finance
 
 import (
+	"errors"
+
 	"github.com/dop251/goja"
 
 	"github.com/kubusdev/kubus/builtins"
@@ -79,7 +81,7 @@ var functions = []builtins.Fn{
 	{
 		Name:      "rate",
 		Signature: "(nper: number, pmt: number, pv: number, fv?: number, type?: 0 | 1, guess?: number): number",
-		Doc:       "Interest rate per period (Excel RATE), as a decimal (0.01 = 1%), by Newton's method from guess (default 0.1) with a bisection fallback; throws a RangeError if it does not converge.",
+		Doc:       "Interest rate per period (Excel RATE), as a decimal (0.01 = 1%), by Newton's method from guess (default 0.1) with a bisection fallback; throws a RangeError if no rate exists (naming the range searched, at most -0.999999 to 1e10) or it does not converge.",
 		Example:   "Finance.rate(48, -200, 8000) // 0.00770147248820204",
 		Impl:      rateFn,
 	},
@@ -93,7 +95,7 @@ var functions = []builtins.Fn{
 	{
 		Name:      "ppmt",
 		Signature: "(rate: number, per: number, nper: number, pv: number, fv?: number, type?: 0 | 1): number",
-		Doc:       "Principal part (Excel PPMT) of payment number per (an integer, 1..nper): pmt − ipmt; rates are decimals per period: 0.1/12 = 10% a year paid monthly.",
+		Doc:       "Principal part (Excel PPMT) of payment number per (an integer, 1..nper): pmt − ipmt, computed directly so that it stays accurate when it is a tiny part of the payment; rates are decimals per period: 0.1/12 = 10% a year paid monthly.",
 		Example:   "Finance.ppmt(0.1 / 12, 1, 24, 2000) // -75.62318600836635",
 		Impl:      partFn("Finance.ppmt", ppmt),
 	},
@@ -107,7 +109,7 @@ var functions = []builtins.Fn{
 	{
 		Name:      "irr",
 		Signature: "(values: number[], guess?: number): number",
-		Doc:       "Internal rate of return (Excel IRR) of values at periods 0, 1, 2, ..., as a decimal per period (0.087 = 8.7%); needs a positive and a negative value; Newton from guess (default 0.1) with a bisection fallback.",
+		Doc:       "Internal rate of return (Excel IRR) of values at periods 0, 1, 2, ..., as a decimal per period (0.087 = 8.7%); needs a positive and a negative value; Newton from guess (default 0.1) with a bisection fallback; throws a RangeError if no rate exists (naming the range searched) or it does not converge.",
 		Example:   "Finance.irr([-70000, 12000, 15000, 18000, 21000, 26000]) // 0.08663094803653175",
 		Impl:      irrFn,
 	},
@@ -121,7 +123,7 @@ var functions = []builtins.Fn{
 	{
 		Name:      "xirr",
 		Signature: "(values: number[], dates: (Date | string)[], guess?: number): number",
-		Doc:       "Internal rate of return (Excel XIRR) of values on dates (Dates or \"YYYY-MM-DD\"), as an annual decimal per 365 days (0.37 = 37%); needs a positive and a negative value.",
+		Doc:       "Internal rate of return (Excel XIRR) of values on dates (Dates or \"YYYY-MM-DD\"), as an annual decimal per 365 days (0.37 = 37%); needs a positive and a negative value; throws a RangeError if no rate exists (naming the range searched) or it does not converge.",
 		Example:   "Finance.xirr([-10000, 2750, 4250, 3250, 2750], [\"2008-01-01\", \"2008-03-01\", \"2008-10-30\", \"2009-02-15\", \"2009-04-01\"]) // 0.37336253351883164",
 		Impl:      xirrFn,
 	},
@@ -222,10 +224,12 @@ func rateFn(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 		f := h.OptFinite(call, 3, fn, "fv", 0)
 		t := typeArg(h, call, 4, fn)
 		guess := optRateArg(h, call, 5, fn, "guess", 0.1)
-		r, ok := solve(rateEquation(n, p, v, f, t), guess)
-		if !ok {
-			h.RangeError(fn, "did not converge after %d iterations; try another guess (and check the signs: money paid out is negative)", maxIter)
+		// Every term of the equation has the sign of its amount, so one sign means no root (all
+		// zero solves it at any rate: solve returns the guess).
+		if (p != 0 || v != 0 || f != 0) && !signChange([]float64{p, v, f}) {
+			h.RangeError(fn, "no rate exists: pmt, pv and fv need at least one positive and one negative amount (money paid out is negative, money received positive)")
 		}
+		r := solveRate(h, fn, rateEquation(n, p, v, f, t), guess, "the net present value of pv, the payments and fv", " (check the signs: money paid out is negative)")
 		return result(h, fn, r, "")
 	}
 }
@@ -256,7 +260,23 @@ func npvFn(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 	}
 }
 
-const noSignChange = "the values need at least one positive and one negative cash flow"
+const noSignChange = "no rate exists: the values need at least one positive and one negative cash flow"
+
+// solveRate runs solve for rate, irr and xirr and throws the RangeError that says why it failed:
+// no rate exists when solve proved that what (a net present value) keeps one sign over the whole
+// range it searches; otherwise a root may exist that it did not find. hint ends both messages.
+func solveRate(h *builtins.Host, fn string, f rootFunc, guess float64, what, hint string) float64 {
+	r, err := solve(f, guess)
+	var none *noRootError
+	switch {
+	case errors.As(err, &none):
+		h.RangeError(fn, "no rate exists in the range searched (%s to %s): %s is %s at every rate in it%s",
+			builtins.Describe(h.VM.ToValue(none.lo)), builtins.Describe(h.VM.ToValue(none.hi)), what, none.sign(), hint)
+	case err != nil:
+		h.RangeError(fn, "did not converge after %d iterations; try another guess%s", maxIter, hint)
+	}
+	return r
+}
 
 func irrFn(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 	const fn = "Finance.irr"
@@ -266,10 +286,7 @@ func irrFn(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 		if !signChange(values) {
 			h.RangeError(fn, noSignChange)
 		}
-		r, ok := solve(irrEquation(values), guess)
-		if !ok {
-			h.RangeError(fn, "did not converge after %d iterations; try another guess", maxIter)
-		}
+		r := solveRate(h, fn, irrEquation(values), guess, "the net present value", "")
 		return result(h, fn, r, "")
 	}
 }
@@ -293,10 +310,7 @@ func xirrFn(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 		if !signChange(values) {
 			h.RangeError(fn, noSignChange)
 		}
-		r, ok := solve(xirrEquation(values, days), guess)
-		if !ok {
-			h.RangeError(fn, "did not converge after %d iterations; try another guess", maxIter)
-		}
+		r := solveRate(h, fn, xirrEquation(values, days), guess, "the net present value", "")
 		return result(h, fn, r, "")
 	}
 }

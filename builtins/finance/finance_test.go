@@ -2,7 +2,10 @@ package finance
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -313,7 +316,7 @@ func TestZeroRateAndType(t *testing.T) {
 					check("pv(pmt)", pv(r, n, p, F, typ), P, 1e-9)
 					check("fv(pmt)", fv(r, n, p, P, typ), F, 1e-9)
 				}
-				if q, ok := solve(rateEquation(n, p, P, F, typ), 0.1); !ok {
+				if q, err := solve(rateEquation(n, p, P, F, typ), 0.1); err != nil {
 					t.Errorf("r=%v n=%v type=%d: rate did not converge", r, n, typ)
 				} else if math.Abs(q-r) > 1e-9*math.Max(1, math.Abs(r)) {
 					t.Errorf("r=%v n=%v type=%d: rate = %v", r, n, typ, q)
@@ -373,13 +376,13 @@ func TestSolverFallbacksAndErrors(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ expr, want string }{
-		{"Finance.irr([100, 200])", "RangeError: Finance.irr: the values need at least one positive and one negative cash flow"},
-		{"Finance.irr([-100, -200, 0])", "RangeError: Finance.irr: the values need at least one positive and one negative cash flow"},
-		{`Finance.xirr([1, 2], ["2024-01-01", "2024-02-01"])`, "RangeError: Finance.xirr: the values need at least one positive and one negative cash flow"},
+		{"Finance.irr([100, 200])", "RangeError: Finance.irr: no rate exists: the values need at least one positive and one negative cash flow"},
+		{"Finance.irr([-100, -200, 0])", "RangeError: Finance.irr: no rate exists: the values need at least one positive and one negative cash flow"},
+		{`Finance.xirr([1, 2], ["2024-01-01", "2024-02-01"])`, "RangeError: Finance.xirr: no rate exists: the values need at least one positive and one negative cash flow"},
 		// −100 now, +1 and −1: NPV = −100 + x − x² < 0 for every rate: no root anywhere.
-		{"Finance.irr([-100, 1, -1])", "RangeError: Finance.irr: did not converge after 100 iterations; try another guess"},
+		{"Finance.irr([-100, 1, -1])", "RangeError: Finance.irr: no rate exists in the range searched (-0.999999 to 10000000000): the net present value is negative at every rate in it"},
 		// Paying 100 to receive less than nothing back: no rate solves it.
-		{"Finance.rate(10, -100, -1000, -500)", "RangeError: Finance.rate: did not converge after 100 iterations; try another guess (and check the signs: money paid out is negative)"},
+		{"Finance.rate(10, -100, -1000, -500)", "RangeError: Finance.rate: no rate exists: pmt, pv and fv need at least one positive and one negative amount (money paid out is negative, money received positive)"},
 		{"Finance.nper(0.05, -10, 1000)", "RangeError: Finance.nper: no number of periods turns pv into fv with these payments (check the signs: money paid out is negative)"},
 		{"Finance.nper(0, 0, 1000)", "RangeError: Finance.nper: no number of periods turns pv into fv with these payments (check the signs: money paid out is negative)"},
 		{"Finance.fv(10, 1e6, -1)", "RangeError: Finance.fv: the result is not a finite number (the inputs overflow)"},
@@ -389,6 +392,225 @@ func TestSolverFallbacksAndErrors(t *testing.T) {
 		if got := builtinstest.Eval(t, vm, c.expr); got != c.want {
 			t.Errorf("%s = %v\n want %s", c.expr, got, c.want)
 		}
+	}
+}
+
+// TestAnnuityDurationNearRate: annuityDuration(r, a) when the annuity factor a is within a few ulps
+// of the rate (issue 10), where log1p(−r/a) loses all its digits to the rounding of r/a, and
+// nearby cases on both sides of the switch to (a − r)/a at a = 2r. The exact values are
+// −ln(1 − r/a)/ln(1 + r) for the exact binary values of the inputs, in Python's decimal module at
+// 60 digits (Decimal(float) is exact; the same to 17 digits at 100). The results are rounded to 10
+// decimals, so the tolerance is the issue's 1e-9 relative (2.000000000003 rounds to 2).
+func TestAnnuityDurationNearRate(t *testing.T) {
+	const src = "decimal, 60 digits"
+	runVectors(t, []vector{
+		// The issue's case: 38.03093149707640 before (5e-4 relative off).
+		{"Finance.annuityDuration(1.4141162004367178, 1.4141162004367218)", 38.010350892852639381, 1e-9, -1, src},
+		// a one ulp above r: 41.68321149129404 before.
+		{"Finance.annuityDuration(1.4141162004367178, 1.414116200436718)", 41.289895529417815330, 1e-9, -1, src},
+		{"Finance.annuityDuration(0.05, 0.050000000000001)", 646.52054888041855595, 1e-9, -1, src},
+		// 0.05/12 and a = r·(1 + 1e-12): 6645.256324536262 before.
+		{"Finance.annuityDuration(0.004166666666666667, 0.004166666666670833)", 6645.2429741990760103, 1e-9, -1, src},
+		{"Finance.annuityDuration(2, 2.000000000000001)", 32.177417432144329696, 1e-9, -1, src},
+		// Around a = 2r, where the formula switches.
+		{"Finance.annuityDuration(0.06, 0.11999999999999998)", 11.895661045941888021, 1e-9, -1, src},
+		{"Finance.annuityDuration(0.06, 0.12)", 11.895661045941886036, 1e-9, -1, src},
+		{"Finance.annuityDuration(0.06, 0.12000000000000001)", 11.895661045941884051, 1e-9, -1, src},
+		{"Finance.annuityDuration(0.06, 0.07264891149004721)", 30.000000000000018013, 1e-9, -1, src},
+		// Negative and tiny rates take log1p(−r/a), which is well conditioned there.
+		{"Finance.annuityDuration(-0.05, 1e-12)", 480.28283495032873121, 1e-9, -1, src},
+		{"Finance.annuityDuration(1e-12, 0.5)", 2.0000000000030000000, 1e-9, -1, src},
+	})
+	vm := newVM(t)
+	// One ulp below the rate never repays.
+	want := "RangeError: Finance.annuityDuration: an annuity of 1.4141162004367176 never repays at rate 1.4141162004367178: it must be greater than the rate"
+	if got := builtinstest.Eval(t, vm, "Finance.annuityDuration(1.4141162004367178, 1.4141162004367176)"); got != want {
+		t.Errorf("a just below r = %v\n want %s", got, want)
+	}
+}
+
+// TestPpmtTinyPrincipal: the principal part when it is 1e-13 to 1e-37 of the payment (long terms,
+// high rates), where PMT − IPMT cancelled to a few digits (or to 0), and nearby cases: fv, type 1,
+// a fractional nper, a negative rate. The exact values are LibreOffice's definition, PPMT =
+// PMT − IPMT with ScGetPMT, ScGetFV and ScGetIpmt, in Python's decimal module at 60 digits from the
+// exact binary inputs (the same to 17 digits at 100, so the 37 cancelled digits are covered).
+func TestPpmtTinyPrincipal(t *testing.T) {
+	const src, tol = "decimal, 60 digits", 1e-12
+	runVectors(t, []vector{
+		// −3.821298832917819e-11 before (4e-5 relative off).
+		{"Finance.ppmt(0.1, 1, 300, 1000)", -3.8211532219652552263e-11, tol, -1, src},
+		{"Finance.ppmt(0.1, 5, 300, 1000)", -5.5945504322793302898e-11, tol, -1, src},
+		{"Finance.ppmt(0.1, 1, 300, 1000, -500)", -1.9105766109826276132e-11, tol, -1, src + ", with fv"},
+		{"Finance.ppmt(0.1, 1, 300.5, 1000)", -3.6433266449190649864e-11, tol, -1, src + ", fractional nper"},
+		{"Finance.ppmt(0.1, 300, 300, 1000)", -90.909090909125651435, tol, -1, src + ", last period"},
+		// Type 1: the first payment is all principal; later ones are type 0's one period earlier.
+		{"Finance.ppmt(0.1, 1, 300, 1000, 0, 1)", -90.909090909125651435, tol, -1, src + ", type 1"},
+		{"Finance.ppmt(0.1, 2, 300, 1000, 0, 1)", -3.8211532219652552263e-11, tol, -1, src + ", type 1"},
+		{"Finance.ppmt(0.05, 10, 700, 250000, 0, 1)", -2.7159080141182817661e-11, tol, -1, src + ", type 1"},
+		// 0 before: the whole principal part cancelled.
+		{"Finance.ppmt(0.25, 1, 200, 100000)", -1.0373788922202482397e-15, tol, -1, src},
+		{"Finance.ppmt(3, 1, 60, 1000)", -2.2569491535787920153e-33, tol, -1, src},
+		{"Finance.ppmt(3, 2, 60, 1000, 0, 1)", -2.2569491535787920153e-33, tol, -1, src + ", type 1"},
+		{"Finance.ppmt(0.05 / 12, 1, 3600, 200000)", -2.6298790973943847756e-4, tol, -1, src + ", 300 years monthly"},
+		// Negative and tiny rates.
+		{"Finance.ppmt(-0.1, 1, 300, 1000)", -100.00000000000187948, tol, -1, src},
+		{"Finance.ppmt(-0.1, 300, 300, 1000)", -2.0821418932053619476e-12, tol, -1, src},
+		{"Finance.ppmt(1e-9, 1, 360, 1000)", -2.7777772791666966664, tol, -1, src},
+	})
+	// The parts still add up to the payment, and a part too small for a float64 is 0.
+	vm := newVM(t)
+	if got := num(t, vm, "Finance.ppmt(0.1, 1, 300, 1000) + Finance.ipmt(0.1, 1, 300, 1000) - Finance.pmt(0.1, 300, 1000)"); math.Abs(got) > 1e-12 {
+		t.Errorf("ppmt + ipmt − pmt = %v", got)
+	}
+	if got := num(t, vm, "Finance.ppmt(3, 1, 600, 1000)"); got != 0 {
+		t.Errorf("ppmt(3, 1, 600, 1000) = %v, want 0 (the exact value is about -7e-358)", got)
+	}
+}
+
+// TestSolverMessages: rate, irr and xirr say "no rate exists" when solve proved there is none in
+// the range it searches, and "did not converge" only when it could not rule a root out.
+func TestSolverMessages(t *testing.T) {
+	vm := newVM(t)
+	dates := `["2024-01-01", "2024-07-01", "2025-01-01"]`
+	const noRate = "no rate exists in the range searched (-0.999999 to 10000000000): "
+	for _, c := range []struct{ expr, want string }{
+		// −1 + 2.14x − 1.1449·1.0001x² = −(1 − 1.07x)² − 0.00011449x² < 0 (a double root at 7%, moved off
+		// the axis).
+		{"Finance.irr([-1, 2 * 1.07, -1.07 * 1.07 * 1.0001])", "RangeError: Finance.irr: " + noRate + "the net present value is negative at every rate in it"},
+		{"Finance.irr([-1, 2 * 1.07, -1.07 * 1.07 * 1.0001], 5)", "RangeError: Finance.irr: " + noRate + "the net present value is negative at every rate in it"},
+		// Zeros before and after change nothing.
+		{"Finance.irr([0, -100, 1, -1].concat(new Array(300).fill(0)))", "RangeError: Finance.irr: " + noRate + "the net present value is negative at every rate in it"},
+		{`Finance.xirr([-100, 1, -1, 0], ["2024-01-01", "2024-07-01", "2025-01-01", "2074-01-01"])`, "RangeError: Finance.xirr: " + noRate + "the net present value is negative at every rate in it"},
+		// 1 − 1e-12·x is zero only at a rate of 1e-12 − 1, outside the range: the message says so.
+		{"Finance.irr([1, -1e-12])", "RangeError: Finance.irr: " + noRate + "the net present value is positive at every rate in it"},
+		{"Finance.xirr([-100, 1, -1], " + dates + ")", "RangeError: Finance.xirr: " + noRate + "the net present value is negative at every rate in it"},
+		// Borrowing 1000 and paying 100 ten times, then receiving 2000 on top: every rate leaves a
+		// positive value.
+		{"Finance.rate(10, -100, 1000, 2000)", "RangeError: Finance.rate: " + noRate + "the net present value of pv, the payments and fv is positive at every rate in it (check the signs: money paid out is negative)"},
+		{"Finance.rate(10, -100, 1000, 2000, 1)", "RangeError: Finance.rate: " + noRate + "the net present value of pv, the payments and fv is positive at every rate in it (check the signs: money paid out is negative)"},
+		// Borrowing 1000, paying 1 a month for 360 months, then receiving 2000: positive at every
+		// rate, and (1 + r)^360 overflows beyond 5, so the range searched ends there.
+		{"Finance.rate(360, -1, 1000, 2000)", "RangeError: Finance.rate: no rate exists in the range searched (-0.999999 to 5): the net present value of pv, the payments and fv is positive at every rate in it (check the signs: money paid out is negative)"},
+		{"Finance.rate(10, 0, 0, -500)", "RangeError: Finance.rate: no rate exists: pmt, pv and fv need at least one positive and one negative amount (money paid out is negative, money received positive)"},
+		{"Finance.rate(10, 100, 1000, 0, 1)", "RangeError: Finance.rate: no rate exists: pmt, pv and fv need at least one positive and one negative amount (money paid out is negative, money received positive)"},
+		// −100 + 200x − 100.0000001x² stays below zero, but only by 1e-7, 2.5e-10 of its terms: inside
+		// the tolerance solve takes for zero, so it can neither find a root nor rule one out.
+		{"Finance.irr([-100, 200, -100.0000001])", "RangeError: Finance.irr: did not converge after 100 iterations; try another guess"},
+	} {
+		if got := builtinstest.Eval(t, vm, c.expr); got != c.want {
+			t.Errorf("%s = %v\n want %s", c.expr, got, c.want)
+		}
+	}
+	// Near those, roots exist and are found: two IRRs 2% apart, a root at a rate of 1e12.
+	for _, expr := range []string{
+		"Finance.irr([-1, 2 * 1.07, -1.07 * 1.07 / 1.0001])",
+		"Finance.irr([-1, 2 * 1.07, -1.07 * 1.07 / 1.0001], 5)",
+		"Finance.irr([-1, 1e12], -0.999)",
+		"Finance.irr([-100, 200, -99.9999])",
+	} {
+		r := num(t, vm, expr)
+		values := expr[len("Finance.irr(") : strings.Index(expr, "]")+1]
+		if npv := num(t, vm, "Finance.npv("+jsNum(r)+", "+values+") * (1 + "+jsNum(r)+")"); math.Abs(npv) > 1e-9 {
+			t.Errorf("%s = %v, where the net present value is %v", expr, r, npv)
+		}
+	}
+}
+
+// TestSolveOutcomes drives solve's fallback directly, with Newton disabled (a NaN derivative): a
+// sign change on the grid is bisected, a pair of roots between two grid points is found by
+// splitting, no root at all is proved, and an undecidable or broken function is reported as not
+// converged.
+func TestSolveOutcomes(t *testing.T) {
+	noNewton := func(f rootFunc) rootFunc {
+		return func(r float64) (float64, float64, float64, [3]float64) {
+			v, _, scale, parts := f(r)
+			return v, math.NaN(), scale, parts
+		}
+	}
+	pair := func(r1, r2 float64) []float64 { // NPV −(x − x1)(x − x2), x = 1/(1+r): roots r1, r2
+		x1, x2 := 1/(1+r1), 1/(1+r2)
+		return []float64{-x1 * x2, x1 + x2, -1}
+	}
+	for _, c := range []struct {
+		name   string
+		values []float64
+		roots  []float64
+	}{
+		{"sign change on the grid", []float64{-100, 110}, []float64{0.1}},
+		{"two roots between 0.3 and 0.4", pair(0.31, 0.39), []float64{0.31, 0.39}},
+		{"two roots between 0.1 and 0.15", pair(0.12, 0.121), []float64{0.12, 0.121}},
+	} {
+		r, err := solve(noNewton(irrEquation(c.values)), 0.1)
+		found := false
+		for _, want := range c.roots {
+			found = found || math.Abs(r-want) < 1e-12
+		}
+		if err != nil || !found {
+			t.Errorf("%s: solve = %v, %v; want one of %v", c.name, r, err, c.roots)
+		}
+	}
+	var none *noRootError
+	if _, err := solve(noNewton(irrEquation([]float64{-100, 1, -1})), 0.1); !errors.As(err, &none) || none.lo != -0.999999 || none.hi != 1e10 || none.positive {
+		t.Errorf("no root: solve error = %v, want a negative noRootError from -0.999999 to 1e10", err)
+	}
+	if _, err := solve(noNewton(irrEquation([]float64{-100, 200, -100.0000001})), 0.1); err != errNoConvergence {
+		t.Errorf("near-double root: solve error = %v, want errNoConvergence", err)
+	}
+	// A sign change at 0.123 behind a gap where the function is not finite: bisection fails.
+	gap := func(r float64) (float64, float64, float64, [3]float64) {
+		if r > 0.1 && r < 0.12 {
+			return math.NaN(), math.NaN(), 0, [3]float64{}
+		}
+		return r - 0.123, math.NaN(), math.Abs(r - 0.123), [3]float64{r - 0.123}
+	}
+	if _, err := solve(gap, 0.1); err != errNoConvergence {
+		t.Errorf("gap: solve error = %v, want errNoConvergence", err)
+	}
+}
+
+// TestSolveRandom: on random cash flows (about a third have no IRR) and random RATE inputs, solve
+// either finds a root (checked against the equation) or proves there is none, and a dense scan
+// of the range it names finds no sign change there.
+func TestSolveRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	check := func(name string, f rootFunc) {
+		t.Helper()
+		r, err := solve(f, 0.1)
+		var none *noRootError
+		switch {
+		case err == nil:
+			if v, _, scale, _ := f(r); !(math.Abs(v) <= 1e-9*scale) {
+				t.Errorf("%s: solve = %v, where f = %v (scale %v)", name, r, v, scale)
+			}
+		case errors.As(err, &none):
+			const steps = 2000
+			for k := 0; k <= steps; k++ {
+				// Evenly in log(1 + r) across the range named.
+				l0, l1 := math.Log1p(none.lo), math.Log1p(none.hi)
+				x := math.Expm1(l0 + (l1-l0)*float64(k)/steps)
+				if v, _, _, _ := f(x); finite(v) && (v > 0) != none.positive {
+					t.Errorf("%s: no root claimed from %v to %v (%s), but f(%v) = %v", name, none.lo, none.hi, none.sign(), x, v)
+					return
+				}
+			}
+		default:
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for range 600 {
+		values := make([]float64, 2+rng.IntN(30))
+		for i := range values {
+			if rng.IntN(3) > 0 {
+				values[i] = (rng.Float64()*2 - 1) * 1000
+			}
+		}
+		check(fmt.Sprintf("irr(%v)", values), irrEquation(values))
+	}
+	for range 600 {
+		n := []float64{0.5, 1, 7.5, 12, 60, 360, 1200}[rng.IntN(7)]
+		p, v, f := (rng.Float64()*2-1)*100, (rng.Float64()*2-1)*10000, (rng.Float64()*2-1)*10000
+		typ := rng.IntN(2)
+		check(fmt.Sprintf("rate(%v, %v, %v, %v, %d)", n, p, v, f, typ), rateEquation(n, p, v, f, typ))
 	}
 }
 

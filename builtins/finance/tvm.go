@@ -86,17 +86,48 @@ func ipmt(r, per, n, pv, final float64, typ int) float64 {
 	return -b * r
 }
 
+// ppmt is the principal part of payment number per: Excel's PMT − IPMT, which cancels when the
+// principal part is a tiny fraction of the payment (early periods of long loans at high rates).
+// Substituting the balance B_k above gives, for type 0, pmt + r·B_(per−1) =
+// −r·(pv + fv)·(1+r)^(per−1)/((1+r)^n − 1) with no cancellation; type 1 pays the whole first
+// payment as principal, and its later principal parts are type 0's one period earlier.
 func ppmt(r, per, n, pv, final float64, typ int) float64 {
-	return pmt(r, n, pv, final, typ) - ipmt(r, per, n, pv, final, typ)
+	if typ == 1 {
+		if per == 1 {
+			return pmt(r, n, pv, final, typ)
+		}
+		per--
+	}
+	if r == 0 {
+		return -(pv + final) / n
+	}
+	// (1+r)^k/((1+r)^n − 1) with k = per − 1, written so that no power overflows: with negative
+	// exponents when r > 0, (1+r)^(k−n)/(1 − (1+r)^−n).
+	var q dd
+	if r > 0 {
+		gkn, _ := growth(r, per-1-n)
+		_, gm1 := growth(r, -n)
+		q = ddDiv(gkn, dd{-gm1.hi, -gm1.lo})
+	} else {
+		gk, _ := growth(r, per-1)
+		_, gm1 := growth(r, n)
+		q = ddDiv(gk, gm1)
+	}
+	return -r * (pv + final) * q.hi
 }
 
 // rateEquation is the function whose root RATE finds:
-// pv·(1+r)^n + pmt·(1 + r·typ)·((1+r)^n − 1)/r + fv, with its derivative in r.
+// pv·(1+r)^n + pmt·(1 + r·typ)·((1+r)^n − 1)/r + fv, with its derivative in r. Its parts are the
+// three terms, divided by (1+r)^n for r > 0 (else they grow too steeply for split): (1+r)^±n is
+// monotone, and so is the annuity factor (1 + r·typ)((1+r)^n − 1)/r, the slope of a secant from 0
+// of (1+r)^n (typ 0) or of (1+r)^(n+1) − r (typ 1), each convex or concave; divided by (1+r)^n
+// it is (1 − (1+r)^−n)/r = ∫₀ⁿ (1+r)^−s ds · log1p(r)/r, a product of decreasing functions (typ 0),
+// or 1 − ((1+r)^(1−n) − 1)/r, again a secant slope (typ 1).
 func rateEquation(n, pmt, pv, fv float64, typ int) rootFunc {
 	t := float64(typ)
-	return func(r float64) (v, d, scale float64) {
+	return func(r float64) (v, d, scale float64, parts [3]float64) {
 		if r <= -1 {
-			return math.NaN(), math.NaN(), 0
+			return math.NaN(), math.NaN(), 0, parts
 		}
 		g, gm1 := growthF(r, n)
 		var a, da float64     // annuity factor (1+r·t)(g−1)/r and its derivative
@@ -119,7 +150,10 @@ func rateEquation(n, pmt, pv, fv float64, typ int) rootFunc {
 		v = pv*g + pmt*a + fv
 		d = pv*dg + pmt*da
 		scale = math.Abs(pv*g) + math.Abs(pmt*a) + math.Abs(fv)
-		return v, d, scale
+		if r > 0 {
+			return v, d, scale, [3]float64{pv, pmt * (1 + r*t) * (gm1 / g) / r, fv / g}
+		}
+		return v, d, scale, [3]float64{pv * g, pmt * a, fv}
 	}
 }
 
@@ -133,21 +167,37 @@ func npv(r float64, values []float64) float64 {
 }
 
 // irrEquation is Σ values[i]·(1+r)^−i (the first value undiscounted) and its derivative, by
-// Horner's scheme in x = 1/(1+r).
+// Horner's scheme in x = 1/(1+r). Its parts are the sums of the positive and of the negative
+// terms, each monotone in r since every x^i is; for r < 0 they are multiplied by (1+r)^N (N the
+// index of the last nonzero value), a polynomial in 1 + r < 1, which keeps them flat where x^N
+// is steep.
 func irrEquation(values []float64) rootFunc {
-	return func(r float64) (v, d, scale float64) {
+	last := len(values) - 1
+	for last > 0 && values[last] == 0 {
+		last--
+	}
+	return func(r float64) (v, d, scale float64, parts [3]float64) {
 		if r <= -1 {
-			return math.NaN(), math.NaN(), 0
+			return math.NaN(), math.NaN(), 0, parts
 		}
-		x := 1 / (1 + r)
+		x, y := 1/(1+r), 1+r
 		var p, dp, s float64 // p = Σ v_i x^i, dp = Σ i·v_i x^(i−1), s = Σ |v_i| x^i
+		var pos, neg float64 // Σ max(v_i, 0) x^i and Σ min(v_i, 0) x^i, or in y^(N−i) for r < 0
 		for i := len(values) - 1; i >= 0; i-- {
 			dp = dp*x + p
 			p = p*x + values[i]
 			s = s*x + math.Abs(values[i])
+			switch {
+			case r >= 0:
+				pos = pos*x + max(values[i], 0)
+				neg = neg*x + min(values[i], 0)
+			case i <= last:
+				pos = pos*y + max(values[last-i], 0)
+				neg = neg*y + min(values[last-i], 0)
+			}
 		}
 		// dp/dr = dp/dx · dx/dr = dp · (−x²)
-		return p, -dp * x * x, s
+		return p, -dp * x * x, s, [3]float64{pos, neg, 0}
 	}
 }
 
@@ -161,20 +211,38 @@ func xnpv(r float64, values, days []float64) float64 {
 	return sum
 }
 
+// xirrEquation is xnpv as a function of r, with its derivative; its parts are the sums of the
+// positive and of the negative terms, each monotone in r, multiplied for r < 0 by (1+r)^T (T the
+// time of the latest nonzero value) to keep them flat, as in irrEquation.
 func xirrEquation(values, days []float64) rootFunc {
-	return func(r float64) (v, d, scale float64) {
+	var last float64
+	for i, t := range days {
+		if values[i] != 0 {
+			last = max(last, t/365)
+		}
+	}
+	return func(r float64) (v, d, scale float64, parts [3]float64) {
 		if r <= -1 {
-			return math.NaN(), math.NaN(), 0
+			return math.NaN(), math.NaN(), 0, parts
 		}
 		l := math.Log1p(r)
+		weight := 1.0
+		if r < 0 {
+			weight = math.Exp(last * l) // underflows only where some term overflows
+		}
 		for i, c := range values {
 			t := days[i] / 365
 			f := math.Exp(-t * l)
 			v += c * f
 			d += -t * c * f / (1 + r)
 			scale += math.Abs(c * f)
+			if c > 0 {
+				parts[0] += c * f * weight
+			} else {
+				parts[1] += c * f * weight
+			}
 		}
-		return v, d, scale
+		return v, d, scale, parts
 	}
 }
 
@@ -216,15 +284,26 @@ func futureValueOf1(r, n float64) float64 {
 
 // annuityDuration is the n for which annuity(r, n) = a: n = −log(1 − r/a) / log(1 + r) (1/a at
 // 0%), NaN when no positive n exists.
+//
+// log1p(−r/a) is ill-conditioned as r/a → 1: rounding r/a costs up to 1.1e-16 absolute on
+// 1 − r/a, which is all of its precision when a is within a few ulps of r. So for r/a ≥ 1/2 we
+// use 1 − r/a = (a − r)/a instead, where a − r is exact (Sterbenz: r ≤ a ≤ 2r), and the only
+// rounding is the division, 1.1e-16 relative, i.e. absolute on the logarithm. Below 1/2
+// log1p(−r/a) has a condition number under 1.5.
 func annuityDuration(r, a float64) float64 {
 	if r == 0 {
 		return 1 / a
 	}
-	x := -r / a
-	if x <= -1 {
+	var l float64 // log(1 − r/a)
+	switch {
+	case r > 0 && a <= r:
 		return math.NaN()
+	case r > 0 && a <= 2*r:
+		l = math.Log((a - r) / a)
+	default:
+		l = math.Log1p(-r / a)
 	}
-	n := -math.Log1p(x) / math.Log1p(r)
+	n := -l / math.Log1p(r)
 	if !(n > 0) {
 		return math.NaN()
 	}
