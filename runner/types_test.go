@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kubusdev/kubus/rulesets"
 )
 
 func TestTypesDeclaresBuiltinsAndRulesetNames(t *testing.T) {
@@ -217,6 +221,43 @@ func TestTypesInitIncludesEveryRuleFile(t *testing.T) {
 	}
 }
 
+// --init names the rule files with a `return` outside a function, which editors report (TS1108);
+// the examples' rule files end with their value instead and get no note.
+func TestTypesInitNotesTopLevelReturns(t *testing.T) {
+	for _, name := range []string{"travel-insurance", "mortgage-affordability", "ockto-mortgage"} {
+		dir := copyExample(t, name)
+		if code, _, errOut := kubus(t, "", "types", "--init", dir); code != 0 || errOut != "" {
+			t.Errorf("types --init %s: exit %d, stderr %q", name, code, errOut)
+		}
+	}
+
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "ruleset.yaml"), `name: returns
+version: 1.0.0
+inputs:
+  Amount: {type: number, required: true}
+functions:
+  Double:
+    params: {x: number}
+    returns: number
+    file: rules/double.js
+rules:
+  Size: {file: rules/size.js}
+  Tripled: {file: rules/tripled.js}
+  Inline: "if (Amount > 1) return 1;\nreturn 2;"
+`)
+	write(t, filepath.Join(dir, "rules", "double.js"), "return x * 2;\n")
+	write(t, filepath.Join(dir, "rules", "size.js"), "// How big.\nif (Amount > 100) return \"big\";\n\"small\"\n")
+	write(t, filepath.Join(dir, "rules", "tripled.js"), "const f = () => { return 3; };\nAmount * f()\n")
+	code, out, errOut := kubus(t, "", "types", "--init", dir)
+	if code != 0 || !strings.HasPrefix(out, "wrote ") {
+		t.Fatalf("types --init: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if !strings.HasPrefix(errOut, "note: ") || !strings.Contains(errOut, "TS1108") || !strings.HasSuffix(errOut, ":\n  "+filepath.Join(dir, "rules", "size.js")+":2:19\n") {
+		t.Errorf("types --init does not name the one rule file with a top-level return:\n%s", errOut)
+	}
+}
+
 // tscPath is the TypeScript compiler (KUBUS_TSC, which CI sets; or tsc on the PATH); the test is
 // skipped without one.
 func tscPath(t *testing.T) string {
@@ -252,48 +293,20 @@ func tscProject(t *testing.T, tsc, dir string) (bool, []string) {
 	return err == nil, diags
 }
 
-// wrapRuleFiles rewrites every rules/*.js of dir as kubus runs it: as the body of a function. Lines
-// keep their numbers.
-func wrapRuleFiles(t *testing.T, dir string) {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "rules", "*.js"))
-	for _, f := range files {
-		write(t, f, "(function () { "+read(t, f)+"\n});\n")
-	}
-}
-
 // The generated jsconfig.json, exactly as `kubus types --init` writes it, type-checks rule files
 // with tsc: the examples' own rule code passes, a misuse is reported, and the built-ins collide with
 // no ECMAScript library.
 func TestTypesCompileWithTypeScript(t *testing.T) {
 	tsc := tscPath(t)
 
-	// TypeScript refuses a `return` outside a function (TS1108, in editors too) and does not check
-	// what that return returns; no compiler option changes it. Kubus runs a rule file as a function
-	// body, so that error is the only one the examples' rule files may show as they are written.
+	// TypeScript refuses a `return` outside a function (TS1108, in editors too), and no compiler
+	// option changes it, so the examples' rule files end with their value instead: as written, with
+	// the generated jsconfig.json, they type-check without a single error.
 	t.Run("examples as written", func(t *testing.T) {
 		t.Parallel()
 		for _, name := range []string{"travel-insurance", "mortgage-affordability", "ockto-mortgage"} {
 			dir := copyExample(t, name)
 			initTypesIn(t, dir)
-			_, diags := tscProject(t, tsc, dir)
-			for _, d := range diags {
-				if !strings.Contains(d, "error TS1108:") {
-					t.Errorf("%s: %s", name, d)
-				}
-			}
-		}
-	})
-
-	// With each rule file as the function body kubus makes of it, everything in it is checked, and
-	// passes. (ockto-mortgage is not here: its rules read check.record.validUntil, which the
-	// declarations give as a union of three consent record types without it.)
-	t.Run("examples as kubus runs them", func(t *testing.T) {
-		t.Parallel()
-		for _, name := range []string{"travel-insurance", "mortgage-affordability"} {
-			dir := copyExample(t, name)
-			initTypesIn(t, dir)
-			wrapRuleFiles(t, dir)
 			if name == "travel-insurance" {
 				write(t, filepath.Join(dir, "rules", "sample.js"), `
 const premium = ROUND(NumberOfDays * BasePremiumPerDay * AreaFactors[CustomerArea], 2);
@@ -306,9 +319,39 @@ console.log(DAYDIFF(StartDate, EndDate), TODAY().addDays(1).toISODate(), [1, 2].
 const last = [3, 1, 2].toSorted().findLast(x => x > 1); // ES2023, which goja has
 `)
 			}
-			if ok, diags := tscProject(t, tsc, dir); !ok {
+			if ok, diags := tscProject(t, tsc, dir); !ok || len(diags) > 0 {
 				t.Errorf("%s does not type-check:\n%s", name, strings.Join(diags, "\n"))
 			}
+		}
+	})
+
+	// Consent.check's record has the type of the source its options ask about.
+	t.Run("Consent.check by source", func(t *testing.T) {
+		t.Parallel()
+		dir := copyExample(t, "ockto-mortgage")
+		initTypesIn(t, dir)
+		write(t, filepath.Join(dir, "rules", "checks.js"), `
+const doc = Consent.check(ApplicantId, {type: "privacyPolicy"});
+/** @type {Consent.ConsentRecord | null} */ const consent = doc.record;
+/** @type {"consent"} */ const docSource = doc.source;
+const ais = Consent.check(ApplicantId, {iban: "NL00BANK0123456789"});
+/** @type {AisConsent.Consent | null} */ const aisRecord = ais.record;
+const debit = Consent.check(ApplicantId, {dataDebitKey: "lender", at: "2025-01-01"});
+/** @type {DataDebit.Record | null} */ const debitRecord = debit.record;
+/** @type {Consent.CheckResult} */ const any = Consent.check(ApplicantId, Math.random() > 0.5 ? {type: "a"} : {dataDebitKey: "b"});
+[consent, docSource, aisRecord, debitRecord, any]
+`)
+		if ok, diags := tscProject(t, tsc, dir); !ok {
+			t.Fatalf("does not type-check:\n%s", strings.Join(diags, "\n"))
+		}
+		write(t, filepath.Join(dir, "rules", "checks.js"), `
+Consent.check(ApplicantId, {tyep: "privacyPolicy"});
+Consent.check(ApplicantId, {type: "privacyPolicy"}).record?.validUntil;
+`)
+		ok, diags := tscProject(t, tsc, dir)
+		got := strings.Join(diags, "\n")
+		if ok || !strings.Contains(got, "rules/checks.js(2,29): error TS2769:") || !strings.Contains(got, "rules/checks.js(3,61): error TS2339:") {
+			t.Errorf("misuses of Consent.check not reported:\n%s", got)
 		}
 	})
 
@@ -343,6 +386,37 @@ const last = [3, 1, 2].toSorted().findLast(x => x > 1); // ES2023, which goja ha
 		}
 	})
 
+	// An entity is a class, so also a type: named like a type of TypeScript's library, of the
+	// built-ins' declarations or like one of TypeScript's own type words, it must still compile.
+	t.Run("entities named like types", func(t *testing.T) {
+		t.Parallel()
+		names := typeNamesOfLibrary(t, tsc)
+		_, builtins, _ := kubus(t, "", "types")
+		for _, m := range tsTypeDeclaration.FindAllStringSubmatch(builtins, -1) {
+			names = append(names, m[1])
+		}
+		names = append(names, "any", "unknown", "never", "object", "symbol", "bigint", "keyof", "readonly", "infer", "unique", "type", "namespace", "KubusTable", "Person")
+		slices.Sort(names)
+		names = slices.Compact(names)
+		dir := entityNamesRuleset(t, names)
+		for _, must := range []string{"Record", "Partial", "PropertyKey", "Iterable", "KubusTable", "CryptoBytes", "OcktoAisConsent", "Console", "unknown", "keyof"} {
+			if !strings.Contains(read(t, filepath.Join(dir, "ruleset.yaml")), "\n  "+must+":\n") {
+				t.Errorf("the loader refuses an entity named %s, or the library scan missed it", must)
+			}
+		}
+		write(t, filepath.Join(dir, "rules", "use.js"), `
+const r = new Record({ Name: "r" });
+const pals = Partial.all().map(p => p.Pals?.[0]?.Name);
+const bytes = CryptoBytes.get("1")?.Self?.Name ?? null;
+const k = new keyof({ Self: null }).Self;
+[r.Name, r instanceof Record, pals, bytes, k, unknown.count(), Bands.low.to, new Person({}).Pals]
+`)
+		initTypesIn(t, dir)
+		if ok, diags := tscProject(t, tsc, dir); !ok {
+			t.Errorf("entities named like types do not type-check:\n%s", strings.Join(diags, "\n"))
+		}
+	})
+
 	// Not only DOM: the built-ins' declarations must not clash with any ECMAScript edition's library.
 	t.Run("built-ins and ES libraries", func(t *testing.T) {
 		t.Parallel()
@@ -373,4 +447,75 @@ func TestTypesJSConfigInREADME(t *testing.T) {
 	if !strings.Contains(read(t, "../README.md"), shown.String()) {
 		t.Errorf("README.md does not show the generated jsconfig.json:\n%s", shown.String())
 	}
+}
+
+// tsTypeDeclaration finds the global types of a declaration file: the declarations starting a line.
+var tsTypeDeclaration = regexp.MustCompile(`(?m)^(?:declare\s+)?(?:interface|type|class|enum|namespace)\s+([A-Za-z_$][\w$]*)`)
+
+// typeNamesOfLibrary lists the global types declared by the ECMAScript library (up to esnext) of
+// the TypeScript compiler tsc.
+func typeNamesOfLibrary(t *testing.T, tsc string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "empty.ts"), "export {};\n")
+	write(t, filepath.Join(dir, "tsconfig.json"), `{"compilerOptions": {"lib": ["esnext"], "types": [], "noEmit": true}, "files": ["empty.ts"]}`)
+	cmd := exec.Command(tsc, "-p", "tsconfig.json", "--listFiles")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tsc --listFiles: %v\n%s", err, out)
+	}
+	var names []string
+	libs := 0
+	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f = strings.TrimSpace(f)
+		if !strings.HasPrefix(filepath.Base(f), "lib.") || !strings.HasSuffix(f, ".d.ts") {
+			continue
+		}
+		libs++
+		for _, m := range tsTypeDeclaration.FindAllStringSubmatch(read(t, f), -1) {
+			names = append(names, m[1])
+		}
+	}
+	if libs == 0 || len(names) < 100 {
+		t.Fatalf("tsc --listFiles named %d library files declaring %d types:\n%s", libs, len(names), out)
+	}
+	return names
+}
+
+// entityNamesRuleset writes a ruleset folder with a persisted entity of each name the loader
+// accepts (the others are left out), each with a property of its own type and a list of Records,
+// and a table.
+func entityNamesRuleset(t *testing.T, names []string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for range 5 {
+		var b strings.Builder
+		b.WriteString("name: entity-names\nversion: 1.0.0\ntables:\n  Bands:\n    columns: [from, to]\n    rows: {low: [0, 10]}\nentities:\n")
+		for _, n := range names {
+			fmt.Fprintf(&b, "  %s:\n    persisted: true\n    properties: {Name: {type: string}, Self: {type: %s}, Pals: {type: array, of: Record}}\n", n, n)
+		}
+		b.WriteString("rules:\n  Use: {file: rules/use.js}\n")
+		write(t, filepath.Join(dir, "ruleset.yaml"), b.String())
+		write(t, filepath.Join(dir, "rules", "use.js"), "null\n")
+		_, err := loadForTypes(dir)
+		var le *rulesets.LoadError
+		if err == nil {
+			return dir
+		} else if !errors.As(err, &le) {
+			t.Fatal(err)
+		}
+		refused := map[string]bool{}
+		for _, p := range le.Problems {
+			if rest, ok := strings.CutPrefix(p.Field, "entities."); ok {
+				refused[strings.Split(rest, ".")[0]] = true
+			}
+		}
+		if len(refused) == 0 {
+			t.Fatalf("the entity names ruleset does not load:\n%v", err)
+		}
+		names = slices.DeleteFunc(names, func(n string) bool { return refused[n] })
+	}
+	t.Fatal("the entity names ruleset still does not load")
+	return ""
 }

@@ -140,6 +140,31 @@ const typesTypings = `declare namespace Consent {
     source: "consent" | "aisConsent" | "dataDebit";
     record: ConsentRecord | AisConsent.Consent | DataDebit.Record | null;
   }
+  /** Consent.check's answer about a document consent ({type, contextUri?}): the most usable one of the user's, or null. */
+  interface DocumentCheckResult extends CheckResult {
+    reason: State | "missing";
+    source: "consent";
+    record: ConsentRecord | null;
+  }
+  /** Consent.check's answer about a bank-data consent ({aisScope?, iban?}): the user's consent that grants the use (else their most usable one), or null. */
+  interface AisCheckResult extends CheckResult {
+    reason: "valid" | "expired" | "notAuthorised" | "inactive" | "notGranted" | "missing";
+    source: "aisConsent";
+    record: AisConsent.Consent | null;
+  }
+  /** Consent.check's answer about a data debit ({dataDebitKey}): the data debit with that key, or null. */
+  interface DataDebitCheckResult extends CheckResult {
+    reason: "active" | "notAccepted" | "notStarted" | "canceled" | "expired" | "missing";
+    source: "dataDebit";
+    record: DataDebit.Record | null;
+  }
+  // Consent.check by the source its options ask, so that record has that source's type. TypeScript
+  // tries these before the general signature declared above (a later declaration of a namespace puts
+  // its overloads first); that one stays for options that are not an object literal of one kind.
+  function check(userId: string, options: { type: string; contextUri?: string; at?: Date | string }): DocumentCheckResult;
+  function check(userId: string, options: { aisScope: "balances" | "transactions" | "details"; iban?: string; at?: Date | string } |
+    { aisScope?: "balances" | "transactions" | "details"; iban: string; at?: Date | string }): AisCheckResult;
+  function check(userId: string, options: { dataDebitKey: string; at?: Date | string }): DataDebitCheckResult;
   /** What the functions throw for the contract's refusals (name === type). */
   interface ConsentError extends Error {
     type: "consentRefNotFound" | "consentTypeNameInUse" | "invalidConsentState" | "invalidConsentType" |

@@ -6,4 +6,4 @@ if (AcceptsPrivacyStatement) {
   if (consent.state !== "given") Consent.give(consent._id);
 }
 const check = Consent.check(ApplicantId, {type: "privacyPolicy"});
-return {allowed: check.allowed, reason: check.reason, givenAt: check.record?.givenAt ?? null};
+({allowed: check.allowed, reason: check.reason, givenAt: check.record?.givenAt ?? null})

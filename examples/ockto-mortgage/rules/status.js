@@ -4,4 +4,4 @@ let status = Ockto.getStatus(Session.sessionId);
 for (let poll = 1; poll < MaxPolls && !FinalStatuses.includes(status); poll++) {
   status = Ockto.getStatus(Session.sessionId);
 }
-return status;
+status

@@ -1,6 +1,3 @@
 // The premium the customer pays: base + age surcharge + valuables, never below the minimum.
 const premium = BasePremium + InsuranceCosts + ValuablesFee;
-if (NumberOfDays <= 0) {
-  return 0;
-}
-ROUND(Math.max(premium, MinimumPremium), 2)
+NumberOfDays <= 0 ? 0 : ROUND(Math.max(premium, MinimumPremium), 2)
