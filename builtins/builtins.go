@@ -103,6 +103,10 @@ type Exec struct {
 	// an execution keys it on Serial: the engine reuses Exec values between executions.
 	Serial   uint64
 	Context  context.Context
+	// Deadline is when the engine's watchdog stops the execution (zero: none). A builtin whose
+	// single Go call can run long (a solver over a long array) checks Expired between steps, so
+	// it stops with the execution instead of running on after the timeout.
+	Deadline time.Time
 	Now      time.Time      // the execution clock: TODAY(), NOW(), new Date(), Date.now()
 	Location *time.Location // the ruleset's time zone
 	Culture  string         // execution culture, else the ruleset's, else ""
@@ -162,6 +166,18 @@ type RaisedAlert struct {
 
 // Raise records an alert raised from code. It refuses one past MaxAlerts or MaxAlertBytes, before
 // keeping anything.
+// Expired reports whether the execution's deadline has passed or its context is done. It costs a
+// clock read: call it between units of real work, not per element.
+func (e *Exec) Expired() bool {
+	if e == nil {
+		return false
+	}
+	if e.Context != nil && e.Context.Err() != nil {
+		return true
+	}
+	return !e.Deadline.IsZero() && time.Now().After(e.Deadline)
+}
+
 func (e *Exec) Raise(a RaisedAlert) error {
 	if e.MaxAlerts > 0 && len(e.raised) >= e.MaxAlerts {
 		return fmt.Errorf("more than %d alerts in one execution (Limits.MaxAlerts)", e.MaxAlerts)

@@ -374,6 +374,7 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 
 	lim := &r.eng.limits
 	*w = watch{vm: st.vm, deadline: start.Add(lim.Timeout), timeout: lim.Timeout, heapLimit: lim.MaxMemory}
+	exec.Deadline = w.deadline
 	if done := ctx.Done(); done != nil {
 		w.done, w.cause = done, func() error { return context.Cause(ctx) }
 	}

@@ -8,6 +8,7 @@ package finance
 
 import (
 	"errors"
+	"math"
 
 	"github.com/dop251/goja"
 
@@ -266,9 +267,22 @@ const noSignChange = "no rate exists: the values need at least one positive and 
 // no rate exists when solve proved that what (a net present value) keeps one sign over the whole
 // range it searches; otherwise a root may exist that it did not find. hint ends both messages.
 func solveRate(h *builtins.Host, fn string, f rootFunc, guess float64, what, hint string) float64 {
-	r, err := solve(f, guess)
+	// A solve may evaluate f a few thousand times, each over every cash flow: it stops when the
+	// execution's time is up (checked every 16 evaluations) rather than run past the timeout.
+	exec, calls, expired := h.Exec(), 0, false
+	r, err := solve(func(r float64) (v, d, scale float64, parts [3]float64) {
+		if calls++; calls%16 == 0 && !expired {
+			expired = exec.Expired()
+		}
+		if expired {
+			return math.NaN(), math.NaN(), 0, parts
+		}
+		return f(r)
+	}, guess)
 	var none *noRootError
 	switch {
+	case expired:
+		h.RangeError(fn, "stopped after %d evaluations: the execution's time is up", calls)
 	case errors.As(err, &none):
 		h.RangeError(fn, "no rate exists in the range searched (%s to %s): %s is %s at every rate in it%s",
 			builtins.Describe(h.VM.ToValue(none.lo)), builtins.Describe(h.VM.ToValue(none.hi)), what, none.sign(), hint)

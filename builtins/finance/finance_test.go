@@ -853,3 +853,27 @@ func TestModule(t *testing.T) {
 		}
 	}
 }
+
+// A solver over a long array evaluates it thousands of times in one Go call: it stops at the
+// execution's deadline instead of running on after the timeout.
+func TestSolverStopsAtTheDeadline(t *testing.T) {
+	exec := &builtins.Exec{Now: clock, Location: amsterdam}
+	vm, _ := builtinstest.NewVM(t, exec, Module)
+	builtinstest.Run(t, vm, "var v = new Array(250000).fill(0); v[0] = -100; v[1] = 1; v[2] = -1")
+	const src = "(() => { try { return Finance.irr(v) } catch (e) { return e.message } })()"
+	began := time.Now()
+	if s, _ := builtinstest.Eval(t, vm, src).(string); !strings.Contains(s, "no rate exists") {
+		t.Errorf("without a deadline: %v", s) // the same call finishes and proves there is no rate
+	}
+	full := time.Since(began)
+
+	exec.Deadline = time.Now().Add(full / 10)
+	got := builtinstest.Eval(t, vm, src)
+	late := time.Since(exec.Deadline)
+	if s, _ := got.(string); !strings.HasPrefix(s, "Finance.irr: stopped after ") || !strings.HasSuffix(s, "evaluations: the execution's time is up") {
+		t.Errorf("got %v", got)
+	}
+	if late > full/5 {
+		t.Errorf("the call returned %v after the deadline (the whole solve takes %v)", late, full)
+	}
+}
