@@ -101,8 +101,8 @@ type RulesetInfo struct {
 type Exec struct {
 	// Serial is unique per execution in this process. A builtin that keeps state for the length of
 	// an execution keys it on Serial: the engine reuses Exec values between executions.
-	Serial   uint64
-	Context  context.Context
+	Serial  uint64
+	Context context.Context
 	// Deadline is when the engine's watchdog stops the execution (zero: none). A builtin whose
 	// single Go call can run long (a solver over a long array) checks Expired between steps, so
 	// it stops with the execution instead of running on after the timeout.
