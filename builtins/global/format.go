@@ -167,17 +167,21 @@ func currencyAffixes(pattern, symbol, minus string) [2]string {
 	return [2]string{expand(pattern[:i], true), expand(pattern[j:], false)}
 }
 
-// appendDecimal appends x (finite) as a decimal number in the format: rounded half away from zero
-// to decimals places on its decimal value (decimals < 0: all 15 significant digits, shortest
-// form), grouped, with the culture's separators and digits, without a sign. It reports whether
-// the number is negative (never for a result that is zero).
-func (nf *numberFormat) appendDecimal(out []byte, x float64, decimals int, group, decimal string) ([]byte, bool) {
-	r := x
-	if decimals >= 0 {
-		r = roundDecimal(x, decimals, halfAwayFromZero)
+// rounded is x as NUM and CUR write it: rounded half away from zero to decimals places on its
+// decimal value; decimals < 0 keeps all 15 significant digits. A negative result is written with
+// the minus sign, a zero one never.
+func rounded(x float64, decimals int) float64 {
+	if decimals < 0 {
+		return x
 	}
+	return roundDecimal(x, decimals, halfAwayFromZero)
+}
+
+// appendDecimal appends r (finite, from rounded) without its sign, grouped, with the given
+// separators and the culture's digits, with exactly decimals places (decimals < 0: its shortest
+// form of at most 15 significant digits).
+func (nf *numberFormat) appendDecimal(out []byte, r float64, decimals int, group, decimal string) []byte {
 	var intDigits, fracDigits []byte
-	neg := false
 	var buf [32]byte
 	var mant [significantDigits + 1]byte
 	var intBuf [400]byte // |r| < 1.8e308: at most 309 integer digits
@@ -186,7 +190,7 @@ func (nf *numberFormat) appendDecimal(out []byte, x float64, decimals int, group
 		// float64 nearest to a decimal of at most 15 significant digits, and 15-digit decimals
 		// survive a round trip through float64.
 		b := strconv.AppendFloat(buf[:0], r, 'e', significantDigits-1, 64)
-		if neg = b[0] == '-'; neg {
+		if b[0] == '-' {
 			b = b[1:]
 		}
 		n := 0
@@ -250,7 +254,7 @@ func (nf *numberFormat) appendDecimal(out []byte, x float64, decimals int, group
 			out = nf.appendDigit(out, '0')
 		}
 	}
-	return out, neg
+	return out
 }
 
 func (nf *numberFormat) appendDigit(out []byte, d byte) []byte {
@@ -263,23 +267,22 @@ func (nf *numberFormat) appendDigit(out []byte, d byte) []byte {
 // formatNumber is NUM: the signed number.
 func (nf *numberFormat) formatNumber(x float64, decimals int) string {
 	var buf [128]byte
-	num, neg := nf.appendDecimal(buf[:0], x, decimals, nf.group, nf.decimal)
-	if !neg {
-		return string(num)
+	r := rounded(x, decimals)
+	b := buf[:0]
+	if r < 0 {
+		b = append(b, nf.minus...)
 	}
-	return nf.minus + string(num)
+	return string(nf.appendDecimal(b, r, decimals, nf.group, nf.decimal))
 }
 
 // formatCurrency is CUR: the number laid out in the culture's currency pattern.
 func (nf *numberFormat) formatCurrency(x float64, decimals int) string {
-	var out [192]byte
+	var buf [192]byte
+	r := rounded(x, decimals)
 	aff := &nf.pos
-	b := append(out[:0], nf.pos[0]...)
-	b, neg := nf.appendDecimal(b, x, decimals, nf.curGroup, nf.curDecimal)
-	if neg { // rare: lay out again with the negative affixes
+	if r < 0 {
 		aff = &nf.neg
-		b = append(out[:0], nf.neg[0]...)
-		b, _ = nf.appendDecimal(b, x, decimals, nf.curGroup, nf.curDecimal)
 	}
+	b := nf.appendDecimal(append(buf[:0], aff[0]...), r, decimals, nf.curGroup, nf.curDecimal)
 	return string(append(b, aff[1]...))
 }
