@@ -130,31 +130,21 @@ func symbolLetterNextToNumber(pattern, symbol string) bool {
 // cannot happen.
 func currencyAffixes(pattern, symbol, minus string) [2]string {
 	i, j := numberSpan(pattern)
+	first, _ := utf8.DecodeRuneInString(symbol)
+	last, _ := utf8.DecodeLastRuneInString(symbol)
+	spaced := func(r rune) bool { return r != utf8.RuneError && !unicode.In(r, unicode.S, unicode.Z) }
 	expand := func(s string, before bool) string {
 		var b strings.Builder
 		for k, r := range s {
 			switch r {
 			case '¤':
+				touches := before && k+len("¤") == len(s) || !before && k == 0
+				if touches && !before && spaced(first) {
+					b.WriteString("\u00a0")
+				}
 				b.WriteString(symbol)
-				adjacent := before && k+len("¤") == len(s) || !before && k == 0
-				if adjacent {
-					var edge rune
-					if before {
-						edge, _ = utf8.DecodeLastRuneInString(symbol)
-					} else {
-						edge, _ = utf8.DecodeRuneInString(symbol)
-					}
-					if edge != utf8.RuneError && !unicode.In(edge, unicode.S, unicode.Z) {
-						if before {
-							b.WriteString("\u00a0")
-						} else {
-							s := b.String()
-							b.Reset()
-							b.WriteString(s[:len(s)-len(symbol)])
-							b.WriteString("\u00a0")
-							b.WriteString(symbol)
-						}
-					}
+				if touches && before && spaced(last) {
+					b.WriteString("\u00a0")
 				}
 			case '-':
 				b.WriteString(minus)
