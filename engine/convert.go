@@ -433,7 +433,8 @@ const maxOutputDepth = 64
 // output converts a JS value to a JSON-shaped Go value, typed by its declaration when it has one.
 func (c *converter) output(v goja.Value, t *rulesets.Type, depth int) (any, error) {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-		return nil, nil
+		// A null is a result value too: Array(1000).fill(v) nested three deep is a billion of them.
+		return nil, c.spend(1, 4)
 	}
 	if depth > maxOutputDepth {
 		return nil, fmt.Errorf("value is nested more than %d levels deep (a circular structure?)", maxOutputDepth)
