@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -93,6 +94,42 @@ func BenchmarkLoadTravelInsurance(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := eng.Load("../examples/travel-insurance"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExecuteChain10000 is a ruleset generated from a spreadsheet: 10,000 rules, each reading
+// the one before, only the last an output (so the first read evaluates the whole chain from the top).
+func BenchmarkExecuteChain10000(b *testing.B) {
+	const n = 10000
+	rs := load(b, engine.New(), chainYAML(n, "name: chain\n", func(i int) string {
+		return fmt.Sprintf("  R%d: {expression: 'R%d + 1', output: %v}\n", i, i-1, i == n-1)
+	}), nil)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := rs.Execute(ctx, nil, engine.ExecOptions{Now: fixedNow})
+		if err != nil || res.Output["R9999"] != float64(n) {
+			b.Fatalf("%v %v", err, res)
+		}
+	}
+}
+
+// BenchmarkLoadChain10000 is the cold side of BenchmarkExecuteChain10000: load, validate, plan
+// and compile the 10,000 rules and build the first runtime.
+func BenchmarkLoadChain10000(b *testing.B) {
+	const n = 10000
+	dir := writeRuleset(b, chainYAML(n, "name: chain\n", func(i int) string {
+		return fmt.Sprintf("  R%d: {expression: 'R%d + 1', output: %v}\n", i, i-1, i == n-1)
+	}), nil)
+	for b.Loop() {
+		rs, err := engine.New().Load(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := rs.Execute(context.Background(), nil, engine.ExecOptions{Now: fixedNow}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -66,6 +66,7 @@ type compiled struct {
 	tables    []*rulesets.Table
 	entities  map[string]*rulesets.Entity
 	reads     [][]string // per rule: the ruleset names it references (explain)
+	deep      bool       // the ruleset has rules deeper than one level (deep.go)
 }
 
 // programName is the source name goja gives the generated program; stack frames carry it.
@@ -280,6 +281,17 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 	}
 
 	// Rules: memo state in closure variables, the author's code, and an evaluator each.
+	inlines := make([]string, len(rs.Rules))
+	isInline := make([]bool, len(rs.Rules))
+	for i, r := range rs.Rules {
+		inlines[i], isInline[i] = inlineExpression(&r.Code)
+	}
+	deep := planDeep(rs.Rules, rs.Functions, isInline)
+	if deep != nil {
+		// A failed rule's state in this execution (see deep.go); run() sets it.
+		g.w("var __failed = 0.5;\n")
+		c.deep = true
+	}
 	var hardened []string
 	for i, r := range rs.Rules {
 		if err := declare(r.Name, "rule"); err != nil {
@@ -300,21 +312,28 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 		}
 		// A single-expression rule is evaluated inline in its evaluator (one JS call less); a
 		// statement body needs a function of its own for its `return`s.
-		inline, ok := inlineExpression(&r.Code)
+		inline, ok := inlines[i], isInline[i]
 		if !ok {
 			g.wf("function __rule_%s() {\n", r.Name)
 			g.body(&r.Code, "rule", r.Name, "", "}\n")
 			hardened = append(hardened, "__rule_"+r.Name)
 		}
-		g.wf(`function __e%d() {
+		if deep != nil {
+			g.deepEvaluator(i, deep.frontier[i], t0)
+		} else {
+			g.wf(`function __e%d() {
   if (__s%d === __busy) __stillBusy(%d);
   __s%d = __busy;
   var %s__r, __t;
 `, i, i, i, i, t0)
+		}
 		if ok {
 			g.bodyText(inline, &r.Code, "rule", r.Name, "")
 		} else {
 			g.wf("__r = __rule_%s();\n", r.Name)
+		}
+		if deep != nil {
+			check += fmt.Sprintf("\n  } catch (__x) { __s%d = __failed; __v%d = __x; __k.failed(%d, __x); throw __x; }", i, i, i)
 		}
 		g.wf(`%s
   __s%d = __gen;
@@ -384,7 +403,8 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 
 	// run(): inputs arrive as JS values (entity-typed ones already instances of their class); the
 	// echoed inputs and the output rules are read in declared order.
-	params, assign, outputs := "", "", ""
+	// Builders: a generated ruleset may have tens of thousands of output rules.
+	var params, assign, outputs, partial strings.Builder
 	// The outputs go to fixed indexes of the reused array: [echoed inputs..., output rules...,
 	// alerts, explain].
 	slot := 0
@@ -400,28 +420,27 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 		return fmt.Sprintf("__o[%d] = typeof __r === \"object\" && __r !== null ? __plain(__r) : __r;\n", i)
 	}
 	for i, in := range rs.Inputs {
-		params += fmt.Sprintf(", __a%d", i)
+		fmt.Fprintf(&params, ", __a%d", i)
 		if in.Type.Name == rulesets.TypeDate {
-			assign += fmt.Sprintf("%s = __a%d === null ? null : new __Date(__a%d);\n", in.Name, i, i)
+			fmt.Fprintf(&assign, "%s = __a%d === null ? null : new __Date(__a%d);\n", in.Name, i, i)
 		} else {
-			assign += fmt.Sprintf("%s = __a%d;\n", in.Name, i)
+			fmt.Fprintf(&assign, "%s = __a%d;\n", in.Name, i)
 		}
 		if in.Output {
-			outputs += fmt.Sprintf("__r = %s; %s", in.Name, emitFor(&in.Type))
+			fmt.Fprintf(&outputs, "__r = %s; %s", in.Name, emitFor(&in.Type))
 			c.echoed = append(c.echoed, i)
 		}
 	}
 	// partial() is what a halted execution reports: the echoed inputs and the output rules that were
 	// evaluated before the halt (done[i] says which; the host reads only those slots, so slots left
 	// from an earlier execution do no harm and run() need not clear the array).
-	partial := ""
+	for j := range c.echoed {
+		fmt.Fprintf(&partial, "__d[%d] = true;\n", len(c.echoed)-1-j)
+	}
 	for _, i := range c.outRules {
 		emit := emitFor(rs.Rules[i].Type)
-		outputs += fmt.Sprintf("__r = __s%d === __gen ? __v%d : __e%d(); %s", i, i, i, emit)
-		partial += fmt.Sprintf("if (__s%d === __gen) { __r = __v%d; %s    __d[%d] = true; }\n", i, i, emit, slot-1)
-	}
-	for j := range c.echoed {
-		partial = fmt.Sprintf("__d[%d] = true;\n", j) + partial
+		fmt.Fprintf(&outputs, "__r = __s%d === __gen ? __v%d : __e%d(); %s", i, i, i, emit)
+		fmt.Fprintf(&partial, "if (__s%d === __gen) { __r = __v%d; %s    __d[%d] = true; }\n", i, i, emit, slot-1)
 	}
 	for _, i := range c.echoed {
 		c.order = append(c.order, rs.Inputs[i].Name)
@@ -430,7 +449,11 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 		c.order = append(c.order, rs.Rules[i].OutputName)
 	}
 	tail := fmt.Sprintf("__o[%d] = __al;\n    __o[%d] = __ex;\n    __o[%d] = __nal;", slot, slot+1, slot+2)
-	g.w(strings.NewReplacer("/*PARAMS*/", params, "/*ASSIGN*/", assign, "/*OUTPUTS*/", outputs, "/*TAIL*/", tail, "/*PARTIAL*/", partial).Replace(runtimeJS))
+	failed := ""
+	if deep != nil {
+		failed = " __failed = __gen + 0.5;"
+	}
+	g.w(strings.NewReplacer("/*PARAMS*/", params.String(), "/*ASSIGN*/", assign.String(), "/*OUTPUTS*/", outputs.String(), "/*TAIL*/", tail, "/*PARTIAL*/", partial.String(), "/*FAILED*/", failed).Replace(runtimeJS))
 	g.w("\n})")
 
 	src := g.b.String()
@@ -594,7 +617,7 @@ return {
   // Locals here are __-prefixed: ruleset names cannot be, so none is shadowed.
   run: function (__explain/*PARAMS*/) {
     __gen++;
-    __busy = -__gen;
+    __busy = -__gen;/*FAILED*/
     __typeFail = -1;
     __ex = __explain ? [] : null;
     /*ASSIGN*/

@@ -290,7 +290,6 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 
 // execute runs the ruleset once, with tx (or nil) as the execution's unit of work.
 func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOptions, tx store.Tx) (res *Result, err error) {
-	start := time.Now()
 	if err := ctx.Err(); err != nil {
 		return nil, &EvalError{Ruleset: r.model.Name, Kind: "canceled", Message: err.Error(), err: err}
 	}
@@ -306,6 +305,10 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		}
 		return nil, err
 	}
+	// The timeout starts once the runtime is in hand: compiling the explain program and building a
+	// runtime (a second for a 10,000-rule ruleset) are not the execution's, and waiting for a busy
+	// pool is bounded by ctx.
+	start := time.Now()
 	// A runtime goes back to the pool only after an execution that ended normally: one that hit a
 	// limit, or where a Go panic escaped goja, may hold state we cannot vouch for (a half-built
 	// closure memo, a huge value left in a rule's memo slot), so it is thrown away and the pool
@@ -428,6 +431,7 @@ func (r *Ruleset) runAndCollect(st *vmState, args []goja.Value, exec *builtins.E
 			res, err = nil, r.evalError(st, jsErr)
 		}
 	}()
+	st.failed = failedRule{}
 	val, jsErr := st.run(goja.Undefined(), args...)
 	var halt *builtins.Halt
 	if jsErr != nil {
@@ -619,6 +623,11 @@ func (r *Ruleset) evalError(st *vmState, err error) *EvalError {
 	case errors.As(err, &exc):
 		e.Message = safeExceptionMessage(st.vm, exc)
 		stack = exc.Stack()
+		if i := st.failed.of(exc.Value()); i >= 0 && !isError(exc.Value()) {
+			// Thrown again through the rules that read it (deep.go): it is the first one's.
+			rule := st.c.rules[i]
+			e.Rule, e.At, stack = rule.Name, rule.Pos.String(), nil
+		}
 	default:
 		e.Message = err.Error()
 	}

@@ -13,7 +13,7 @@ import (
 
 // Limits bound what one execution may use. A zero field takes its default.
 type Limits struct {
-	// Timeout is the wall-clock time an execution may take (default 1s).
+	// Timeout is the wall-clock time an execution may take, from when it has its runtime (default 1s).
 	Timeout time.Duration
 	// MaxCallStackDepth is the deepest JS call stack (default 4096).
 	MaxCallStackDepth int

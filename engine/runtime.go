@@ -25,6 +25,8 @@ type vmState struct {
 	exec  builtins.Exec
 	args  []goja.Value
 	watch watch
+	// failed: in a deep ruleset, the rule the last failure started from (deep.go)
+	failed failedRule
 }
 
 // newState builds a runtime: builtins, guards, the ruleset's scope, then lockdown.
@@ -94,6 +96,7 @@ func (v *variant) newState() (st *vmState, err error) {
 		return goja.Undefined()
 	})
 	_ = k.Set("maxNodes", e.limits.MaxOutputNodes)
+	_ = k.Set("failed", st.failed.note)
 	_ = k.Set("hr", func(goja.FunctionCall) goja.Value {
 		return vm.ToValue(float64(time.Since(st.start).Nanoseconds()) / 1e3)
 	})
