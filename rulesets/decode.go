@@ -16,7 +16,7 @@ import (
 // The keys each part of ruleset.yaml may have (the JSON form adds `file` where noted in the loader).
 var (
 	rootKeys       = []string{"name", "version", "description", "uses", "library", "culture", "timezone", "inputs", "entities", "constants", "tables", "functions", "rules", "alerts", "ocktoScenarios", "testcases"}
-	inputKeys      = []string{"type", "values", "of", "required", "default", "from", "output", "label", "description"}
+	inputKeys      = []string{"type", "values", "of", "required", "default", "from", "output", "pii", "label", "description"}
 	entityKeys     = []string{"persisted", "description", "properties", "calculated"}
 	propertyKeys   = []string{"type", "values", "of", "required", "default", "label", "description"}
 	calculatedKeys = []string{"type", "values", "of", "expression", "file"}
@@ -275,6 +275,9 @@ func (l *loader) decodeInputs(d *decoder, n *yaml.Node) {
 				if in.Output {
 					l.outputs = append(l.outputs, outputKey{key: in.Name, field: field + ".output", pos: d.pos(x.V)})
 				}
+			}
+			if x, ok := m["pii"]; ok {
+				in.PII = d.boolean(x.V, field+".pii")
 			}
 			if x, ok := m["label"]; ok {
 				in.Label = d.str(x.V, field+".label")

@@ -76,6 +76,9 @@ func exportTree(rs *Ruleset, mode exportMode) *Object {
 			if in.Output {
 				o.Set("output", true)
 			}
+			if in.PII {
+				o.Set("pii", true)
+			}
 			setIf(o, "label", in.Label)
 			setIf(o, "description", in.Description)
 			inputs.Set(in.Name, o)

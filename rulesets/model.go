@@ -127,6 +127,7 @@ type Input struct {
 	HasDefault  bool
 	From        string
 	Output      bool // echo the (converted) input into the output under its name
+	PII         bool // personal data: the server's decision log writes "<redacted>" for it
 	Label       string
 	Description string
 	Pos         Pos

@@ -76,46 +76,18 @@ func resolveRuleset(eng *engine.Engine, arg, storePath string) (*engine.Ruleset,
 		return nil, fmt.Errorf("no file or folder %s, and %w", arg, err)
 	}
 	defer s.Close()
-	return loadStored(eng, s, name, version, map[string]bool{})
+	return loadStored(eng, s, name, version)
 }
 
-func loadStored(eng *engine.Engine, s *store.Bolt, name, version string, visiting map[string]bool) (*engine.Ruleset, error) {
-	doc, version, err := getStored(s, name, version)
-	if err != nil {
-		return nil, err
-	}
-	source := name + "@" + version + " (store)"
-	lo, err := eng.LoadOptions()
-	if err != nil {
-		return nil, err
-	}
-	model, err := rulesets.LoadJSON(doc, source, lo)
-	if err != nil {
-		return nil, err
-	}
-	if visiting[model.Name] {
-		return nil, fmt.Errorf("ruleset %s: library cycle through `uses`", model.Name)
-	}
-	visiting[model.Name] = true
-	if len(model.Uses) == 0 {
-		return eng.Add(model)
-	}
-	for _, lib := range model.Uses {
-		if _, err := eng.Get(lib); err == nil {
-			continue
-		}
-		if _, err := loadStored(eng, s, lib, "", visiting); err != nil {
-			return nil, fmt.Errorf("loading library %s of %s: %w", lib, source, err)
-		}
-	}
-	// Load again now that the libraries are known, so that names are checked against them too.
-	if lo, err = eng.LoadOptions(); err != nil {
-		return nil, err
-	}
-	if model, err = rulesets.LoadJSON(doc, source, lo); err != nil {
-		return nil, err
-	}
-	return eng.Add(model)
+func loadStored(eng *engine.Engine, s *store.Bolt, name, version string) (*engine.Ruleset, error) {
+	return eng.LoadStored(describedStore{s}, name, version)
+}
+
+// describedStore gives the store's "not found" the words of getStored.
+type describedStore struct{ s *store.Bolt }
+
+func (d describedStore) GetRuleset(name, version string) ([]byte, string, error) {
+	return getStored(d.s, name, version)
 }
 
 func newImportCmd() *cobra.Command {

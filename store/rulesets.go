@@ -231,3 +231,21 @@ func semverLess(a, b string) bool {
 	}
 	return a < b
 }
+
+// RulesetNames lists the names of the rulesets with at least one stored version, in byte order.
+func (b *Bolt) RulesetNames() ([]string, error) {
+	var out []string
+	err := b.db.View(func(btx *bolt.Tx) error {
+		root := btx.Bucket(bucketRulesets)
+		if root == nil {
+			return nil
+		}
+		return root.ForEach(func(k, v []byte) error {
+			if v == nil { // a nested bucket: one ruleset
+				out = append(out, string(k))
+			}
+			return nil
+		})
+	})
+	return out, err
+}

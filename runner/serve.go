@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/kubusdev/kubus/server"
+	"github.com/kubusdev/kubus/store"
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd() *cobra.Command {
+	var (
+		addr, storePath, tlsCert, tlsKey, decisionLog string
+		maxBody                                       byteSize = 1 << 20
+		maxInflight                                   int
+		shutdownTimeout                               time.Duration
+		watch                                         bool
+		env                                           envFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "serve [DIR...]",
+		Short: "Serve rulesets, entities and personal data over HTTP (API keys, OpenAPI, metrics)",
+		Long: `Serve the rulesets of the given folders (a ruleset folder, or a folder of them such as examples) and
+every version stored in the store, over HTTP. Every API call needs a key: create one with
+` + "`kubus keys create NAME --scope execute:*`" + ` before starting (the store is locked while the server runs;
+then use POST /api/keys with an admin key). Logs one JSON line per request on stderr.
+SIGINT/SIGTERM stop accepting, finish in-flight requests and close the store.
+` + envHelp,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			eng, err := env.engine()
+			if err != nil {
+				return err
+			}
+			st, err := store.Open(store.PathFromEnv(storePath), store.Options{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			logger := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			cfg := server.Config{Engine: eng, Store: st, Dirs: args, MaxBody: int64(maxBody), MaxInflight: maxInflight, Logger: logger}
+			switch decisionLog {
+			case "", "none":
+			case "stdout":
+				cfg.DecisionLog = cmd.OutOrStdout()
+			default:
+				f, err := os.OpenFile(decisionLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+				if err != nil {
+					return fmt.Errorf("--decision-log: %w", err)
+				}
+				defer f.Close()
+				cfg.DecisionLog = f
+			}
+			srv, err := server.New(cfg)
+			if err != nil {
+				var lf *server.LoadFailure
+				if errors.As(err, &lf) {
+					printLoadError(cmd.ErrOrStderr(), lf.Path, lf.Err)
+					return exitError{1}
+				}
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if watch {
+				if err := srv.Watch(ctx); err != nil {
+					return err
+				}
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			return srv.Serve(ctx, ln, server.ServeOptions{ShutdownTimeout: shutdownTimeout, TLSCert: tlsCert, TLSKey: tlsKey})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&storePath, "store", "", "store file (default $KUBUS_STORE, else ./kubus.db)")
+	f.BoolVar(&watch, "watch", false, "reload a ruleset folder when it changes; one that no longer loads keeps serving its last good version")
+	f.StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM): serve HTTPS")
+	f.StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	f.Var(&maxBody, "max-body", "largest request body, e.g. 1MiB or 512KiB")
+	f.IntVar(&maxInflight, "max-inflight", 0, "requests handled at once; more are answered 503 with Retry-After (default 64 per core)")
+	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	f.StringVar(&decisionLog, "decision-log", "none", "one JSON line per execution: none, stdout or a file (inputs marked pii: true are redacted)")
+	env.register(cmd)
+	return cmd
+}
+
+// byteSize is a flag of bytes with a unit: 1MiB, 512KiB, 1048576.
+type byteSize int64
+
+func (b *byteSize) String() string { return fmt.Sprint(int64(*b)) }
+func (b *byteSize) Type() string   { return "size" }
+func (b *byteSize) Set(s string) error {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"kB", 1e3}, {"B", 1}, {"", 1}}
+	for _, u := range units {
+		if len(s) > len(u.suffix) && s[len(s)-len(u.suffix):] == u.suffix {
+			n, err := strconv.ParseInt(s[:len(s)-len(u.suffix)], 10, 64)
+			if err != nil || n <= 0 {
+				break
+			}
+			*b = byteSize(n * u.mult)
+			return nil
+		}
+	}
+	return fmt.Errorf("%q: write a size such as 1MiB, 512KiB or 1048576", s)
+}
