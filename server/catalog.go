@@ -140,7 +140,9 @@ type LoadFailure struct {
 	Err  error
 }
 
-func (e *LoadFailure) Error() string { return fmt.Sprintf("server: ruleset %s does not load: %v", e.Path, e.Err) }
+func (e *LoadFailure) Error() string {
+	return fmt.Sprintf("server: ruleset %s does not load: %v", e.Path, e.Err)
+}
 func (e *LoadFailure) Unwrap() error { return e.Err }
 
 // errNoRuleset is a ruleset name or version that is not served.

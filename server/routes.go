@@ -54,7 +54,7 @@ func (c *call) may(need string) bool { return c.key != nil && hasScope(c.key.Sco
 func (s *Server) table() []*route {
 	ok := http.StatusOK
 	std := []int{401, 403}
-	return []*route{
+	return append([]*route{
 		{Method: "GET", Pattern: "/healthz", Access: []string{accessOpen}, Tag: "operations", Summary: "The process lives", Status: []int{ok}, handle: s.healthz},
 		{Method: "GET", Pattern: "/readyz", Access: []string{accessOpen}, Tag: "operations", Summary: "The store is open and every served ruleset loaded", Status: []int{ok, 503}, handle: s.readyz},
 		{Method: "GET", Pattern: "/metrics", Access: []string{accessOpen}, Tag: "operations", Summary: "Prometheus metrics", Status: []int{ok}, handle: s.serveMetrics},
@@ -68,7 +68,7 @@ func (s *Server) table() []*route {
 		{Method: "GET", Pattern: "/api/keys", Access: []string{"admin"}, Tag: "keys", Summary: "Every key: id, name, scopes, created, expires, last used (never the key)", Status: append([]int{ok}, std...), handle: s.listKeys},
 		{Method: "POST", Pattern: "/api/keys", Access: []string{"admin"}, Tag: "keys", Summary: "Create a key: the answer shows it this once", Body: true, Status: append([]int{201, 400, 413, 415}, std...), handle: s.createKey},
 		{Method: "DELETE", Pattern: "/api/keys/{id}", Access: []string{"admin"}, Tag: "keys", Summary: "Revoke a key (refused from the next request on)", Status: append([]int{ok, 404}, std...), handle: s.revokeKey},
-	}
+	}, s.dataRoutes()...)
 }
 
 // Routes lists the table as (method, pattern, access) for tests and documentation.

@@ -380,7 +380,6 @@ func (s *Server) importRuleset(c *call) {
 	writeJSON(c.w, status, map[string]any{"name": model.Name, "version": model.Version, "created": created})
 }
 
-
 // loadProblem is a ruleset problem in a response: where, what, the fix.
 type loadProblem struct {
 	At      string `json:"at,omitempty"`
