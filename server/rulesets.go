@@ -160,7 +160,13 @@ func (s *Server) answerExecution(c *call, res *engine.Result, err error) string 
 		return "invalid-input"
 	case errors.As(err, &ee):
 		p := newProblem("evaluation-failed", "%s", ee.Error())
-		p.Error = ee
+		// The engine writes {"error": {...}}; the problem carries the inner object.
+		var wrapped struct {
+			Error json.RawMessage `json:"error"`
+		}
+		if b, err := json.Marshal(ee); err == nil && json.Unmarshal(b, &wrapped) == nil {
+			p.Error = wrapped.Error
+		}
 		c.problem(p)
 		return ee.Kind
 	case errors.Is(err, store.ErrConflict):
