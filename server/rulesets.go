@@ -129,7 +129,8 @@ func (c *call) execOptions(o *execOptions) (engine.ExecOptions, *Problem) {
 // answerExecution writes the result or the error, and names the outcome for the metrics.
 func (s *Server) answerExecution(c *call, res *engine.Result, err error) string {
 	if err == nil {
-		body, merr := json.Marshal(res)
+		// Its own MarshalJSON, not json.Marshal: that would scan the bytes again to validate them.
+		body, merr := res.MarshalJSON()
 		if merr != nil {
 			c.problem(newProblem("internal", "the result could not be encoded: %v", merr))
 			return "error"

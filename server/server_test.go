@@ -23,7 +23,7 @@ import (
 
 // testServer is a real server on 127.0.0.1 with a real bbolt store.
 type testServer struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *Server
 	http *httptest.Server
 	st   *store.Bolt
@@ -52,7 +52,7 @@ var testNow = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
 // newTestServer serves dirs with keys of the given scopes (name → scopes), created in the store
 // before the server starts. Keys named "revoked" and "expired" are made so.
-func newTestServer(t *testing.T, dirs []string, keys map[string][]string, mod func(*Config)) *testServer {
+func newTestServer(t testing.TB, dirs []string, keys map[string][]string, mod func(*Config)) *testServer {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "kubus.db"), store.Options{})
 	if err != nil {
@@ -141,7 +141,7 @@ func (ts *testServer) do(method, path, key string, body any, header ...string) (
 	return resp.StatusCode, resp.Header, data
 }
 
-func travelInput(t *testing.T) map[string]any {
+func travelInput(t testing.TB) map[string]any {
 	data, err := os.ReadFile("../examples/travel-insurance/input.json")
 	if err != nil {
 		t.Fatal(err)
