@@ -59,6 +59,9 @@ func (s *Server) table() []*route {
 		{Method: "GET", Pattern: "/readyz", Access: []string{accessOpen}, Tag: "operations", Summary: "The store is open and every served ruleset loaded", Status: []int{ok, 503}, handle: s.readyz},
 		{Method: "GET", Pattern: "/metrics", Access: []string{accessOpen}, Tag: "operations", Summary: "Prometheus metrics", Status: []int{ok}, handle: s.serveMetrics},
 
+		{Method: "GET", Pattern: "/docs", Access: []string{accessOpen}, Tag: "operations", Summary: "This API, readable (the routes; a ruleset's inputs and outputs are in its OpenAPI document)", Status: []int{ok}, handle: s.docsPage},
+		{Method: "GET", Pattern: "/api/openapi.json", Access: []string{accessKey}, Tag: "rulesets", Summary: "The OpenAPI 3.1 document of the server: every route, and the rulesets the key may use", Status: append([]int{ok}, std...), handle: s.serverOpenAPI},
+		{Method: "GET", Pattern: "/api/rulesets/{name}/openapi.json", Access: []string{"execute:{name}", "admin"}, Tag: "rulesets", Summary: "The OpenAPI 3.1 document of a ruleset's execute routes (inputs as JSON Schema, outputs by type, examples from its testcases)", Status: append([]int{ok, 404}, std...), handle: s.rulesetOpenAPI},
 		{Method: "GET", Pattern: "/api/rulesets", Access: []string{accessKey}, Tag: "rulesets", Summary: "The rulesets the key may use: name, versions, description, endpoints", Status: append([]int{ok}, std...), handle: s.listRulesets},
 		{Method: "POST", Pattern: "/api/rulesets", Access: []string{"admin"}, Tag: "rulesets", Summary: "Import a ruleset's JSON form into the store", Body: true, Status: append([]int{201, ok, 400, 409, 413, 415}, std...), handle: s.importRuleset},
 		{Method: "GET", Pattern: "/api/rulesets/{name}", Access: []string{"execute:{name}", "entities:{name}:read", "admin"}, Tag: "rulesets", Summary: "The latest version's summary (with admin also its JSON form)", Status: append([]int{ok, 404}, std...), handle: s.describeRuleset},
