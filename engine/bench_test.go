@@ -134,3 +134,22 @@ func BenchmarkLoadChain10000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkExecuteDiscount is the one-rule decision of bench/ (Kubus beside raw goja, expr, cel-go
+// and grule): three inputs, one number rule. It is the fixed cost of an execution.
+func BenchmarkExecuteDiscount(b *testing.B) {
+	rs, err := engine.New().Load("../bench/testdata/discount")
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := map[string]any{"Age": 70.0, "Total": 120.0, "Member": true}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := rs.Execute(ctx, input, engine.ExecOptions{Now: fixedNow})
+		if err != nil || res.Output["Discount"] != 0.15 {
+			b.Fatalf("%v %v", err, res)
+		}
+	}
+}

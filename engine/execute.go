@@ -385,28 +385,7 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 	// conversion of the results (getters, Proxies, toString of thrown values).
 	r.eng.watchdog.start(w)
 	res, err = r.runAndCollect(st, args, exec, opts.Explain)
-	fired := r.eng.watchdog.stop(w)
-	if fired == nil {
-		// A limit the watchdog had no tick to see, or a native call that the interrupt could not
-		// stop (a regexp's match timeout reads as "no match"): an execution that ended past its
-		// deadline or after its context did is not a result.
-		switch {
-		case time.Now().After(w.deadline):
-			fired = &LimitError{Limit: "timeout", Value: lim.Timeout.String()}
-		case ctx.Err() != nil:
-			fired = &LimitError{Limit: "canceled", Value: context.Cause(ctx).Error()}
-		}
-	}
-	if fired != nil {
-		// The limit is the verdict, whatever the code did after the first interrupt.
-		ee, _ := err.(*EvalError)
-		if ee == nil || ee.Kind != fired.Limit {
-			ee2 := &EvalError{Ruleset: r.model.Name, Kind: fired.Limit, Message: fired.Error(), err: fired}
-			if ee != nil {
-				ee2.Rule, ee2.At, ee2.Stack = ee.Rule, ee.At, ee.Stack
-			}
-			ee = ee2
-		}
+	if ee := r.limitVerdict(ctx, w, r.eng.watchdog.stop(w), err); ee != nil {
 		return nil, ee
 	}
 	var le *LimitError
@@ -730,4 +709,32 @@ func overlayEnv(first, base func(string) (string, bool)) func(string) (string, b
 		}
 		return base(name)
 	}
+}
+
+// limitVerdict is the error of a run the watchdog watched, when a limit ended it: the limit is the
+// verdict, whatever the code did after the first interrupt. fired is what the watchdog saw; a limit
+// it had no tick to see, or a native call the interrupt could not stop (a regexp's match timeout
+// reads as "no match"), still counts: a run that ended past its deadline or after its context did
+// is not a result. nil when no limit ended it.
+func (r *Ruleset) limitVerdict(ctx context.Context, w *watch, fired *LimitError, err error) *EvalError {
+	if fired == nil {
+		switch {
+		case time.Now().After(w.deadline):
+			fired = &LimitError{Limit: "timeout", Value: r.eng.limits.Timeout.String()}
+		case ctx.Err() != nil:
+			fired = &LimitError{Limit: "canceled", Value: context.Cause(ctx).Error()}
+		}
+	}
+	if fired == nil {
+		return nil
+	}
+	ee, _ := err.(*EvalError)
+	if ee == nil || ee.Kind != fired.Limit {
+		ee2 := &EvalError{Ruleset: r.model.Name, Kind: fired.Limit, Message: fired.Error(), err: fired}
+		if ee != nil {
+			ee2.Rule, ee2.At, ee2.Stack = ee.Rule, ee.At, ee.Stack
+		}
+		ee = ee2
+	}
+	return ee
 }

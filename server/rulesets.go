@@ -160,15 +160,7 @@ func (s *Server) answerExecution(c *call, res *engine.Result, err error) string 
 		c.problem(p)
 		return "invalid-input"
 	case errors.As(err, &ee):
-		p := newProblem("evaluation-failed", "%s", ee.Error())
-		// The engine writes {"error": {...}}; the problem carries the inner object.
-		var wrapped struct {
-			Error json.RawMessage `json:"error"`
-		}
-		if b, err := json.Marshal(ee); err == nil && json.Unmarshal(b, &wrapped) == nil {
-			p.Error = wrapped.Error
-		}
-		c.problem(p)
+		c.problem(evalProblem(ee))
 		return ee.Kind
 	case errors.Is(err, store.ErrConflict):
 		c.problem(newProblem("conflict", "the execution's writes kept conflicting with other executions' (retried); try again"))
@@ -401,4 +393,17 @@ func loadProblems(le *rulesets.LoadError) []loadProblem {
 		out[i] = loadProblem{At: p.Pos.String(), Field: p.Field, Message: p.Message, Hint: p.Hint}
 	}
 	return out
+}
+
+// evalProblem is the 422 of an evaluation error. The engine writes {"error": {...}}; the problem
+// carries the inner object as its `error`.
+func evalProblem(ee *engine.EvalError) *Problem {
+	p := newProblem("evaluation-failed", "%s", ee.Error())
+	var wrapped struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if b, err := json.Marshal(ee); err == nil && json.Unmarshal(b, &wrapped) == nil {
+		p.Error = wrapped.Error
+	}
+	return p
 }

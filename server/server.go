@@ -154,9 +154,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, opts ServeOptions) 
 			}
 		}
 	}()
+	s.log.Info("serving", "addr", ln.Addr().String(), "rulesets", len(s.eng.Rulesets()), "tls", srv.TLSConfig != nil)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("serving", "addr", ln.Addr().String(), "rulesets", len(s.eng.Rulesets()), "tls", srv.TLSConfig != nil)
 	var err error
 	select {
 	case err = <-errc:

@@ -582,11 +582,11 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- ts.srv.Serve(ctx, ln, ServeOptions{ShutdownTimeout: 5 * time.Second}) }()
+	go func() { served <- ts.srv.Serve(ctx, ln, ServeOptions{ShutdownTimeout: time.Minute}) }()
 	url := "http://" + ln.Addr().String()
 	result := make(chan int, 1)
 	go func() {
-		req, _ := http.NewRequest("POST", url+"/api/rulesets/slow/execute", strings.NewReader(`{"input": {"Ms": 500}}`))
+		req, _ := http.NewRequest("POST", url+"/api/rulesets/slow/execute", strings.NewReader(`{"input": {"Ms": 200}}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-API-Key", ts.keys["exec"])
 		resp, err := http.DefaultClient.Do(req)
