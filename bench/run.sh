@@ -37,7 +37,7 @@ compare_engines() {
 # store, starts `kubus serve ../examples/travel-insurance` on 127.0.0.1 and stops it afterwards;
 # with KUBUS_URL (and KUBUS_KEY) it loads that server instead.
 #
-#   LOAD_CONNS connection counts (default 1,8,32; for wrk: spaces); LOAD_DURATION per count (10s)
+#   LOAD_CONNS connection counts (default 1,8,32); LOAD_DURATION per count (default 10s)
 #   With wrk installed (apt-get install wrk) it runs the same load with wrk too.
 #
 # It POSTs {"input": <examples/travel-insurance/input.json>, "options": {}} to
@@ -46,9 +46,10 @@ compare_engines() {
 # overhead shows as a ratio.
 # ---------------------------------------------------------------------------------------------
 http_bench() {
-  local tmp pid=""
   tmp="$(mktemp -d)"
-  trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$tmp"' RETURN
+  pid=""
+  # EXIT, not RETURN: a failing command under set -e leaves the function without returning.
+  trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT
   printf '{"input": %s, "options": {}}\n' "$(cat ../examples/travel-insurance/input.json)" > "$tmp/body.json"
   go build -o "$tmp/load" ./cmd/load # built first, so that compiling is not part of the first run
   local url="${KUBUS_URL:-}" key="${KUBUS_KEY:-}"
@@ -57,7 +58,7 @@ http_bench() {
     key="$("$tmp/kubus" keys create bench --scope 'execute:*' --store "$tmp/kubus.db" 2>/dev/null)"
     local port=$((20000 + RANDOM % 20000))
     url="http://127.0.0.1:$port"
-    "$tmp/kubus" serve ../examples/travel-insurance --store "$tmp/kubus.db" --addr "127.0.0.1:$port" 2>/dev/null &
+    "$tmp/kubus" serve ../examples/travel-insurance --store "$tmp/kubus.db" --addr "127.0.0.1:$port" >/dev/null 2>&1 &
     pid=$!
     for _ in $(seq 100); do curl -sf "$url/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
     echo "kubus serve ../examples/travel-insurance on $url (GOMAXPROCS $(nproc))"
@@ -80,12 +81,11 @@ f:close()
 LUA
     echo "| connections | requests/s | p50 | p99 | errors |"
     echo "|---:|---:|---:|---:|---:|"
-    local c
-    for c in ${LOAD_CONNS:-1 8 32}; do
-      c="${c//,/ }"
-      local threads=2
-      [ "$c" -lt 2 ] && threads=1
-      wrk -t "$threads" -c "$c" -d "${LOAD_DURATION:-10s}" --latency -s "$tmp/post.lua" "$target" > "$tmp/wrk.txt"
+    local c conns="${LOAD_CONNS:-1,8,32}"
+    for c in ${conns//,/ }; do
+      # One wrk thread: a second one competes with the server for the two cores and its own
+      # scheduling shows up as the server's p99.
+      wrk -t 1 -c "$c" -d "${LOAD_DURATION:-10s}" --latency -s "$tmp/post.lua" "$target" > "$tmp/wrk.txt"
       awk -v c="$c" '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {err=$4} END {printf "| %s | %.0f | %s | %s | %d |\n", c, rps, p50, p99, err}' "$tmp/wrk.txt"
     done
   fi
