@@ -209,6 +209,13 @@ func responses(path string, codes []int, success map[string]any) map[string]any 
 
 func response(path string, code int, success map[string]any) map[string]any {
 	r := map[string]any{"description": statusDescription(code)}
+	if path == "/readyz" && code == http.StatusServiceUnavailable {
+		// Not the in-flight limit: the probe says why the server is not ready.
+		r["description"] = "Not ready: the store does not answer, or a served ruleset folder no longer loads (listed in errors)."
+		body := errorBody(path, code)
+		r["content"] = map[string]any{body.media: map[string]any{"schema": schemaRef(body.schema)}}
+		return r
+	}
 	switch {
 	case code == http.StatusNoContent || code == http.StatusNotModified || code < 200:
 		// No body.
