@@ -95,3 +95,25 @@ func TestKeysThroughARunningServer(t *testing.T) {
 		t.Errorf("list after the server stopped: %d %s", code, out)
 	}
 }
+
+func TestServeFlags(t *testing.T) {
+	for in, want := range map[string]int64{"1MiB": 1 << 20, "512KiB": 512 << 10, "1048576": 1 << 20, "2MB": 2e6, "1GiB": 1 << 30} {
+		var b byteSize
+		if err := b.Set(in); err != nil || int64(b) != want {
+			t.Errorf("%s: %d %v, want %d", in, b, err, want)
+		}
+	}
+	for _, bad := range []string{"", "0", "-1MiB", "1.5MiB", "lots", "MiB", "1 MiB"} {
+		var b byteSize
+		if err := b.Set(bad); err == nil {
+			t.Errorf("%q accepted as %d", bad, b)
+		}
+	}
+	// A folder that does not load: its problems, file and line, and exit 1 before listening.
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "ruleset.yaml"), "name: broken\nrules:\n  A: B + 1\n")
+	code, _, errOut := kubus(t, "", "serve", dir, "--store", filepath.Join(t.TempDir(), "kubus.db"), "--addr", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errOut, "ruleset.yaml:3:") || !strings.Contains(errOut, "unknown name") {
+		t.Errorf("serve of a broken folder: %d %s", code, errOut)
+	}
+}
