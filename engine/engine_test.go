@@ -514,7 +514,9 @@ rules:
 }
 
 func TestPoolIsBoundedAndWaitersHonourTheirContext(t *testing.T) {
-	eng := engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: 2 * time.Second}))
+	// A long timeout: the first execution only has to hold the runtime for a few milliseconds, and
+	// under the race detector on a busy machine its spin can take seconds.
+	eng := engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: 30 * time.Second}))
 	rs := load(t, eng, `name: slow
 inputs:
   Ms: {type: number, required: true}
@@ -528,7 +530,7 @@ rules:
 	done := make(chan error, 1)
 	go func() {
 		close(started)
-		_, err := rs.Execute(context.Background(), map[string]any{"Ms": 50}, engine.ExecOptions{})
+		_, err := rs.Execute(context.Background(), map[string]any{"Ms": 20}, engine.ExecOptions{})
 		done <- err
 	}()
 	<-started

@@ -394,7 +394,7 @@ func TestInflightLimitAnswers503(t *testing.T) {
 	ts := newTestServer(t, []string{slowRuleset(t)}, map[string][]string{"exec": {"execute:*"}}, func(c *Config) { c.MaxInflight = 1; c.Engine = slowEngine() })
 	done := make(chan int)
 	go func() {
-		status, _, _ := ts.do("POST", "/api/rulesets/slow/execute", "exec", map[string]any{"input": map[string]any{"Ms": 600}})
+		status, _, _ := ts.do("POST", "/api/rulesets/slow/execute", "exec", map[string]any{"input": map[string]any{"Ms": 150}})
 		done <- status
 	}()
 	deadline := time.Now().Add(5 * time.Second)
