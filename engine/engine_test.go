@@ -515,8 +515,10 @@ rules:
 
 func TestPoolIsBoundedAndWaitersHonourTheirContext(t *testing.T) {
 	// A long timeout: the first execution only has to hold the runtime for a few milliseconds, and
-	// under the race detector on a busy machine its spin can take seconds.
-	eng := engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: 30 * time.Second}))
+	// under the race detector on a busy machine its spin can take seconds. Not longer: the longest
+	// Timeout in the process is regexp2's match timeout, which TestIntrinsicGuards' backtracking
+	// attack waits for (it allows raceSlowdown*3s).
+	eng := engine.New(engine.WithPoolSize(1), engine.WithLimits(engine.Limits{Timeout: raceSlowdown * 2 * time.Second}))
 	rs := load(t, eng, `name: slow
 inputs:
   Ms: {type: number, required: true}

@@ -73,7 +73,7 @@ func TestIntrinsicGuards(t *testing.T) {
 			start := time.Now()
 			res, err := rs.Execute(t.Context(), map[string]any{"Kind": float64(i)}, engine.ExecOptions{})
 			// A backtracking match stops at regexp2's match timeout, which is process-wide: the
-			// longest Timeout of any engine in this process (2s, in this package's tests).
+			// longest Timeout of any engine in this process (raceSlowdown*2s, in this package's tests).
 			if d := time.Since(start); d > 3*timeout && !(strings.HasPrefix(a.name, "regexp") && d < raceSlowdown*3*time.Second) {
 				t.Errorf("took %v", d)
 			}
