@@ -352,6 +352,13 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 		g.w(jsString(r.Name))
 	}
 	g.w("];\n")
+	// __gen cycles through 1..255, so that it and __busy stay numbers goja and Go keep preallocated
+	// (counting up allocated two numbers per execution); on the wrap, every memo state is reset.
+	g.w("function __wrap() {\n  __gen = 0;\n")
+	for i := range rs.Rules {
+		g.wf("  __s%d = 0;\n", i)
+	}
+	g.w("}\n")
 
 	// Alerts: the conditions are evaluated in declared order by one function (inline where they
 	// are single expressions); a message is a function of its own, run only when its alert fires.
@@ -374,7 +381,7 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	g.w("];\n")
 
 	// Hand the closure's shared values to the host to harden.
-	hardened = append(append(append(hardened, entityNames...), funcNames...), "__alertsRun", "__message")
+	hardened = append(append(append(hardened, entityNames...), funcNames...), "__alertsRun", "__message", "__wrap")
 	g.wf("__k.harden([%s]);\n", strings.Join(hardened, ", "))
 	g.w("const __classes = {")
 	for i, n := range entityNames {
@@ -449,11 +456,15 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 		c.order = append(c.order, rs.Rules[i].OutputName)
 	}
 	tail := fmt.Sprintf("__o[%d] = __al;\n    __o[%d] = __ex;\n    __o[%d] = __nal;", slot, slot+1, slot+2)
+	alertsCall := ""
+	if len(rs.Alerts) > 0 {
+		alertsCall = "__alertsRun(__al);"
+	}
 	failed := ""
 	if deep != nil {
 		failed = " __failed = __gen + 0.5;"
 	}
-	g.w(strings.NewReplacer("/*PARAMS*/", params.String(), "/*ASSIGN*/", assign.String(), "/*OUTPUTS*/", outputs.String(), "/*TAIL*/", tail, "/*PARTIAL*/", partial.String(), "/*FAILED*/", failed).Replace(runtimeJS))
+	g.w(strings.NewReplacer("/*PARAMS*/", params.String(), "/*ASSIGN*/", assign.String(), "/*OUTPUTS*/", outputs.String(), "/*TAIL*/", tail, "/*PARTIAL*/", partial.String(), "/*FAILED*/", failed, "/*ALERTS*/", alertsCall).Replace(runtimeJS))
 	g.w("\n})")
 
 	src := g.b.String()
@@ -616,6 +627,7 @@ return {
   },
   // Locals here are __-prefixed: ruleset names cannot be, so none is shadowed.
   run: function (__explain/*PARAMS*/) {
+    if (__gen === 255) __wrap();
     __gen++;
     __busy = -__gen;/*FAILED*/
     __typeFail = -1;
@@ -625,7 +637,7 @@ return {
     var __o = __out, __al = __alerts, __r;
     __nal = 0;
     /*OUTPUTS*/
-    __alertsRun(__al);
+    /*ALERTS*/
     /*TAIL*/
     return __o;
   },

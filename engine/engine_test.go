@@ -633,3 +633,38 @@ func TestDynamicCycleIsStopped(t *testing.T) {
 		t.Errorf("got %v", ee)
 	}
 }
+
+// TestMemosAcrossGenerationWrap: the execution counter of a runtime cycles (compile.go), so a rule
+// evaluated once and not again until the counter comes round to the same value must be evaluated
+// anew, and a rule that threw stays evaluable in later executions.
+func TestMemosAcrossGenerationWrap(t *testing.T) {
+	rs := load(t, engine.New(engine.WithPoolSize(1)), `name: wrap
+inputs:
+  In: {type: number, required: true}
+rules:
+  Out: 'In % 255 === 3 ? Rare : Often'
+  Often: 'In + 1'
+  Rare:
+    output: false
+    expression: 'In * 10'
+  Caught: |
+    try { return Throws } catch (e) { return "caught" }
+  Throws:
+    output: false
+    expression: 'In % 255 === 7 ? (() => { throw new Error("x") })() : "fine"'
+`, nil)
+	for in := 1; in <= 1200; in++ {
+		res := exec(t, rs, map[string]any{"In": float64(in)})
+		want := float64(in + 1)
+		if in%255 == 3 {
+			want = float64(in * 10)
+		}
+		wantCaught := "fine"
+		if in%255 == 7 {
+			wantCaught = "caught"
+		}
+		if res.Output["Out"] != want || res.Output["Caught"] != wantCaught || res.Output["Often"] != float64(in+1) {
+			t.Fatalf("execution %d: %v, want Out %v, Caught %v", in, res.Output, want, wantCaught)
+		}
+	}
+}

@@ -208,9 +208,9 @@ func (r *Ruleset) withEntityRuntime(ctx context.Context, opts EntityOptions, tx 
 	if done := ctx.Done(); done != nil {
 		w.done, w.cause = done, func() error { return context.Cause(ctx) }
 	}
-	r.eng.watchdog.start(w)
+	r.eng.watchdog.start(w, start)
 	err = r.runJS(st, fn)
-	if ee := r.limitVerdict(ctx, w, r.eng.watchdog.stop(w), err); ee != nil {
+	if ee := r.limitVerdict(ctx, w, r.eng.watchdog.stop(w), err, time.Now()); ee != nil {
 		return ee
 	}
 	var le *LimitError

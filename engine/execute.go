@@ -254,11 +254,11 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 		if s != nil {
 			tx = s.Begin()
 		}
+		if tx == nil {
+			return r.execute(ctx, input, opts, nil)
+		}
 		began := time.Now()
 		res, err := r.execute(ctx, input, opts, tx)
-		if tx == nil {
-			return res, err
-		}
 		if err != nil || (res.Halted != nil && !res.Halted.Commit) {
 			tx.Discard()
 			return res, err
@@ -383,17 +383,19 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 	}
 	// The watchdog covers everything that can run rule code: the rules, the halt result, and the
 	// conversion of the results (getters, Proxies, toString of thrown values).
-	r.eng.watchdog.start(w)
+	r.eng.watchdog.start(w, start)
 	res, err = r.runAndCollect(st, args, exec, opts.Explain)
-	if ee := r.limitVerdict(ctx, w, r.eng.watchdog.stop(w), err); ee != nil {
+	end := time.Now()
+	if ee := r.limitVerdict(ctx, w, r.eng.watchdog.stop(w), err, end); ee != nil {
 		return nil, ee
 	}
-	var le *LimitError
-	reuse = !errors.As(err, &le) && w.grew <= lim.MaxMemory/4
 	if err != nil {
+		var le *LimitError
+		reuse = !errors.As(err, &le) && w.grew <= lim.MaxMemory/4
 		return nil, err
 	}
-	res.DurationMs = float64(time.Since(start).Nanoseconds()) / 1e6
+	reuse = w.grew <= lim.MaxMemory/4
+	res.DurationMs = float64(end.Sub(start).Nanoseconds()) / 1e6
 	return res, nil
 }
 
@@ -411,6 +413,7 @@ func (r *Ruleset) runAndCollect(st *vmState, args []goja.Value, exec *builtins.E
 		}
 	}()
 	st.failed = failedRule{}
+	st.reuseStack()
 	val, jsErr := st.run(goja.Undefined(), args...)
 	var halt *builtins.Halt
 	if jsErr != nil {
@@ -424,6 +427,7 @@ func (r *Ruleset) runAndCollect(st *vmState, args []goja.Value, exec *builtins.E
 		// System.halt: a result with what was computed so far. A limit that fires from here on
 		// interrupts again at the watchdog's next tick.
 		st.vm.ClearInterrupt()
+		st.reuseStack()
 		if val, jsErr = st.partial(goja.Undefined()); jsErr != nil {
 			return nil, r.evalError(st, jsErr)
 		}
@@ -715,11 +719,11 @@ func overlayEnv(first, base func(string) (string, bool)) func(string) (string, b
 // verdict, whatever the code did after the first interrupt. fired is what the watchdog saw; a limit
 // it had no tick to see, or a native call the interrupt could not stop (a regexp's match timeout
 // reads as "no match"), still counts: a run that ended past its deadline or after its context did
-// is not a result. nil when no limit ended it.
-func (r *Ruleset) limitVerdict(ctx context.Context, w *watch, fired *LimitError, err error) *EvalError {
+// is not a result. nil when no limit ended it. end is when the run ended.
+func (r *Ruleset) limitVerdict(ctx context.Context, w *watch, fired *LimitError, err error, end time.Time) *EvalError {
 	if fired == nil {
 		switch {
-		case time.Now().After(w.deadline):
+		case end.After(w.deadline):
 			fired = &LimitError{Limit: "timeout", Value: r.eng.limits.Timeout.String()}
 		case ctx.Err() != nil:
 			fired = &LimitError{Limit: "canceled", Value: context.Cause(ctx).Error()}

@@ -229,7 +229,7 @@ func rangeError(vm *goja.Runtime, msg string) *goja.Object {
 // execution itself.
 type watchdog struct {
 	mu      sync.Mutex
-	active  map[*watch]struct{}
+	active  []*watch // each at its slot: adding and removing one costs no hashing
 	running bool
 	tick    time.Duration
 	heap    uint64    // the heap at the last tick
@@ -250,21 +250,25 @@ type watch struct {
 	// interrupts the runtime again on every tick: code that runs after the first interrupt (output
 	// conversion, error formatting, the halt result) cannot outlive the limit either.
 	fired *LimitError
+	slot  int // 1 + the index in watchdog.active while watched, 0 when not
 }
 
 func newWatchdog() *watchdog {
-	return &watchdog{active: map[*watch]struct{}{}, tick: 5 * time.Millisecond}
+	return &watchdog{tick: 5 * time.Millisecond}
 }
 
-func (d *watchdog) start(w *watch) {
+// start watches w from now (the caller's clock reading: reading it again costs more than the
+// bookkeeping here).
+func (d *watchdog) start(w *watch, now time.Time) {
 	d.mu.Lock()
 	// The last tick's reading, when it is fresh, is the baseline (under load the ticker keeps it
 	// fresh); after a quiet spell the first tick that sees the execution sets it. Reading the heap
 	// here would cost a quarter of a small execution.
-	if at := d.heapAt; !at.IsZero() && time.Since(at) < 2*d.tick {
+	if at := d.heapAt; !at.IsZero() && now.Sub(at) < 2*d.tick {
 		w.baseline = d.heap
 	}
-	d.active[w] = struct{}{}
+	d.active = append(d.active, w)
+	w.slot = len(d.active)
 	if !d.running {
 		d.running = true
 		go d.loop()
@@ -276,7 +280,14 @@ func (d *watchdog) start(w *watch) {
 // never interrupts w's runtime again, so the caller can clear the interrupt flag and reuse the runtime.
 func (d *watchdog) stop(w *watch) *LimitError {
 	d.mu.Lock()
-	delete(d.active, w)
+	if w.slot > 0 {
+		i, last := w.slot-1, len(d.active)-1
+		d.active[i] = d.active[last]
+		d.active[i].slot = i + 1
+		d.active[last] = nil
+		d.active = d.active[:last]
+		w.slot = 0
+	}
 	fired := w.fired
 	d.mu.Unlock()
 	return fired
@@ -306,7 +317,7 @@ func (d *watchdog) loop() {
 			d.mu.Unlock()
 			return
 		}
-		for w := range d.active {
+		for _, w := range d.active {
 			if w.baseline == 0 {
 				w.baseline = heap
 			}

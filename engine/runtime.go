@@ -27,6 +27,9 @@ type vmState struct {
 	watch watch
 	// failed: in a deep ruleset, the rule the last failure started from (deep.go)
 	failed failedRule
+	// stack is goja's value stack field and stackBuf the array handed back to it (vmstack.go)
+	stack    *[]goja.Value
+	stackBuf []goja.Value
 }
 
 // newState builds a runtime: builtins, guards, the ruleset's scope, then lockdown.
@@ -59,7 +62,7 @@ func (v *variant) newState() (st *vmState, err error) {
 	harden, _ := goja.AssertFunction(ldObj.Get("harden"))
 	lockdown, _ := goja.AssertFunction(ldObj.Get("lockdown"))
 
-	st = &vmState{vm: vm, host: h, c: v.c}
+	st = &vmState{vm: vm, host: h, c: v.c, stack: stackOf(vm), stackBuf: make([]goja.Value, 0, valueStackSize)}
 	st.conv = &converter{vm: vm, host: h, loc: r.model.Location(), entities: v.c.entities, classes: map[string]*goja.Object{},
 		maxNodes: r.eng.limits.MaxOutputNodes, maxBytes: r.eng.limits.MaxOutputBytes}
 
