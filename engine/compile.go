@@ -455,16 +455,24 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	for _, i := range c.outRules {
 		c.order = append(c.order, rs.Rules[i].OutputName)
 	}
-	tail := fmt.Sprintf("__o[%d] = __al;\n    __o[%d] = __ex;\n    __o[%d] = __nal;", slot, slot+1, slot+2)
-	alertsCall := ""
+	// The output array holds the alert array at slot from the start (both are reused); a run
+	// writes only what changes: the alert count, and the trace when explaining. The host reads
+	// neither when there are no alerts or no trace.
+	tail, alertsCall, explainInit := "", "", ""
 	if len(rs.Alerts) > 0 {
 		alertsCall = "__alertsRun(__al);"
+		tail += fmt.Sprintf("__o[%d] = __nal;", slot+2)
+	}
+	if explain {
+		explainInit = "__ex = __explain ? [] : null;"
+		tail += fmt.Sprintf(" __o[%d] = __ex;", slot+1)
 	}
 	failed := ""
 	if deep != nil {
 		failed = " __failed = __gen + 0.5;"
 	}
-	g.w(strings.NewReplacer("/*PARAMS*/", params.String(), "/*ASSIGN*/", assign.String(), "/*OUTPUTS*/", outputs.String(), "/*TAIL*/", tail, "/*PARTIAL*/", partial.String(), "/*FAILED*/", failed, "/*ALERTS*/", alertsCall).Replace(runtimeJS))
+	g.w(strings.NewReplacer("/*PARAMS*/", params.String(), "/*ASSIGN*/", assign.String(), "/*OUTPUTS*/", outputs.String(), "/*TAIL*/", tail, "/*PARTIAL*/", partial.String(), "/*FAILED*/", failed, "/*ALERTS*/", alertsCall,
+		"/*EXPLAIN*/", explainInit, "/*SLOT*/", strconv.Itoa(slot)).Replace(runtimeJS))
 	g.w("\n})")
 
 	src := g.b.String()
@@ -616,6 +624,7 @@ function __plain(v) {
 // The output and alert arrays are reused; __nal counts the alert entries of this execution, so
 // neither array needs clearing (setting an array's length costs more than the whole bookkeeping).
 var __out = [], __alerts = [], __nal = 0;
+__out[/*SLOT*/] = __alerts;
 return {
   classes: __classes,
   typeFail: function () { return __typeFail; },
@@ -631,7 +640,7 @@ return {
     __gen++;
     __busy = -__gen;/*FAILED*/
     __typeFail = -1;
-    __ex = __explain ? [] : null;
+    /*EXPLAIN*/
     /*ASSIGN*/
     // __o and __al are reused: only the host reads them, before the next run.
     var __o = __out, __al = __alerts, __r;

@@ -158,6 +158,9 @@ func (c *converter) typed(base, key string, t *rulesets.Type, v any) goja.Value 
 			if math.IsNaN(f) || math.IsInf(f, 0) {
 				c.problem(path(), "must be a finite number")
 			}
+			if _, ok := v.(float64); ok {
+				return c.vm.ToValue(v) // the interface as it came: boxing f again would allocate
+			}
 			return c.vm.ToValue(f)
 		}
 		c.problem(path(), "must be a number, got %s", describe(v))

@@ -504,7 +504,9 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 		res.Output[rule.OutputName] = v
 	}
 	n := len(c.echoed) + len(c.outRules)
-	if alerts, ok := arr.Get(indexKey(n)).(*goja.Object); ok {
+	if len(c.alerts) == 0 {
+		// no declared alert: the run wrote no count
+	} else if alerts, ok := arr.Get(indexKey(n)).(*goja.Object); ok {
 		m := int(arr.Get(indexKey(n + 2)).ToInteger()) // entries of this execution; the rest are stale
 		for i := 0; i+1 < m; i += 2 {
 			a := c.alerts[alerts.Get(indexKey(i)).ToInteger()]
