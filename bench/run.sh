@@ -18,8 +18,14 @@ compare_engines() {
   local out
   out="$(mktemp)"
   local cpu=()
-  if [ -n "$CPU" ]; then cpu=(-cpu "$CPU"); fi
-  go test -run '^$' -bench . -benchmem -count "$COUNT" "${cpu[@]}" | tee "$out"
+  if [ -n "$CPU" ]; then cpu=(-test.cpu "$CPU"); fi
+  # Pinned to one core when taskset exists (PIN= to turn it off, PIN=1 for another core): on this
+  # VM the second vCPU runs the same benchmark ~1.7x slower, and an unpinned process lands on
+  # either, which made earlier runs bimodal.
+  local pin=()
+  if [ -n "${PIN-0}" ] && command -v taskset >/dev/null; then pin=(taskset -c "${PIN-0}"); fi
+  go test -c -o "$out.test" .
+  "${pin[@]}" "$out.test" -test.run '^$' -test.bench . -test.benchmem -test.count "$COUNT" "${cpu[@]}" | tee "$out"
   echo
   go run ./cmd/table < "$out"
   # benchstat, when installed, adds confidence intervals and p-values per engine against goja
@@ -29,7 +35,7 @@ compare_engines() {
     echo
     "$benchstat" -col /engine "$out"
   fi
-  rm -f "$out"
+  rm -f "$out" "$out.test"
 }
 
 # ---------------------------------------------------------------------------------------------
