@@ -628,11 +628,11 @@ __out[/*SLOT*/] = __alerts;
 return {
   classes: __classes,
   typeFail: function () { return __typeFail; },
-  // After System.halt: [outputs (filled where done), done flags, alerts, alert count, trace].
+  // After System.halt: [outputs (filled where done, the alert array in its slot), done flags, alert count, trace].
   partial: function () {
     var __o = __out, __d = [], __r;
     /*PARTIAL*/
-    return [__o, __d, __alerts, __nal, __ex];
+    return [__o, __d, __nal, __ex];
   },
   // Locals here are __-prefixed: ruleset names cannot be, so none is shadowed.
   run: function (__explain/*PARAMS*/) {

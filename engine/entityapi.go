@@ -213,8 +213,7 @@ func (r *Ruleset) withEntityRuntime(ctx context.Context, opts EntityOptions, tx 
 	if ee := r.limitVerdict(ctx, w, r.eng.watchdog.stop(w), err, time.Now()); ee != nil {
 		return ee
 	}
-	var le *LimitError
-	reuse = !errors.As(err, &le) && w.grew <= lim.MaxMemory/4
+	reuse = reusable(err, w, lim.MaxMemory)
 	return err
 }
 

@@ -389,12 +389,10 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 	if ee := r.limitVerdict(ctx, w, r.eng.watchdog.stop(w), err, end); ee != nil {
 		return nil, ee
 	}
+	reuse = reusable(err, w, lim.MaxMemory)
 	if err != nil {
-		var le *LimitError
-		reuse = !errors.As(err, &le) && w.grew <= lim.MaxMemory/4
 		return nil, err
 	}
-	reuse = w.grew <= lim.MaxMemory/4
 	res.DurationMs = float64(end.Sub(start).Nanoseconds()) / 1e6
 	return res, nil
 }
@@ -459,10 +457,9 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 	var done *goja.Object
 	if halt != nil {
 		done = arr.Get("1").(*goja.Object)
-		alerts, fired, trace := arr.Get("2"), arr.Get("3"), arr.Get("4")
-		arr = arr.Get("0").(*goja.Object)
+		fired, trace := arr.Get("2"), arr.Get("3")
+		arr = arr.Get("0").(*goja.Object) // the run's output array, the alert array in its slot
 		n := len(c.echoed) + len(c.outRules)
-		_ = arr.Set(indexKey(n), alerts)
 		_ = arr.Set(indexKey(n+1), trace)
 		_ = arr.Set(indexKey(n+2), fired)
 	}
@@ -504,9 +501,8 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 		res.Output[rule.OutputName] = v
 	}
 	n := len(c.echoed) + len(c.outRules)
-	if len(c.alerts) == 0 {
-		// no declared alert: the run wrote no count
-	} else if alerts, ok := arr.Get(indexKey(n)).(*goja.Object); ok {
+	if len(c.alerts) > 0 { // without declared alerts the run writes no count
+		alerts := arr.Get(indexKey(n)).(*goja.Object)  // the glue puts it there once
 		m := int(arr.Get(indexKey(n + 2)).ToInteger()) // entries of this execution; the rest are stale
 		for i := 0; i+1 < m; i += 2 {
 			a := c.alerts[alerts.Get(indexKey(i)).ToInteger()]

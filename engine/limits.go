@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"runtime/metrics"
 	"strings"
@@ -251,6 +252,19 @@ type watch struct {
 	// conversion, error formatting, the halt result) cannot outlive the limit either.
 	fired *LimitError
 	slot  int // 1 + the index in watchdog.active while watched, 0 when not
+}
+
+// reusable says whether a runtime may go back to the pool after a watched run that ended with err:
+// not after a limit, nor when the heap grew by more than a quarter of maxMemory while it ran.
+func reusable(err error, w *watch, maxMemory uint64) bool {
+	if w.grew > maxMemory/4 {
+		return false
+	}
+	if err == nil {
+		return true
+	}
+	var le *LimitError // declared here, so that only a failed run pays for its escape
+	return !errors.As(err, &le)
 }
 
 func newWatchdog() *watchdog {
