@@ -29,7 +29,7 @@ func init() {
 		"String.prototype.padEnd": "MaxStringLength",
 		"String.raw":              "MaxStringLength", "String.prototype.concat": "MaxStringLength",
 		"String.prototype.replace": "MaxStringLength", "String.prototype.replaceAll": "MaxStringLength",
-		"String.prototype.split":   "MaxArrayLength",
+		"String.prototype.split": "MaxArrayLength", "String.prototype.[Symbol.iterator]": "MaxArrayLength",
 		"JSON.stringify":           "MaxStringLength",
 		"Function.prototype.apply": "MaxArguments", "Reflect.apply": "MaxArguments", "Reflect.construct": "MaxArguments",
 		"Symbol.for": "MaxSymbols", "Symbol.keyFor": "MaxSymbols",
@@ -261,6 +261,15 @@ for (const name of L.typedArrays) {
     if (self != null && self.length >= L.maxArray && lim >= L.maxArray && !(typeof sep === "string" && sep.length > 0))
       throw over("String.prototype.split", self.length, L.maxArray, "MaxArrayLength");
     return split.call(self, sep, limit);
+  }));
+  // A string's iterator: spread ([...s], f(...s)) and Array.from step through it in one Go call,
+  // a microsecond a character, so a 16 MiB string would run for seconds past the timeout.
+  const stringIterator = SP[Symbol.iterator];
+  put(SP, Symbol.iterator, named("[Symbol.iterator]", 0, function () {
+    const self = this === null || this === undefined ? this : String(this);
+    if (self != null && self.length > L.maxArray)
+      throw over("String.prototype[Symbol.iterator]", self.length, L.maxArray, "MaxArrayLength");
+    return stringIterator.call(self);
   }));
   // replace and replaceAll, and the RegExp method they call: a replacement pattern ($&, $1, the
   // prefix, the suffix) can make each match as long as the string, so the result's length is worked

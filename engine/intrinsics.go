@@ -310,7 +310,6 @@ var intrinsicClasses = map[string]string{
 	"String":                                            "bounded: a constant factor of a string's length (MaxStringLength)",
 	"String.fromCharCode":                               "bounded: a constant factor of a string's length (MaxStringLength)",
 	"String.fromCodePoint":                              "bounded: a constant factor of a string's length (MaxStringLength)",
-	"String.prototype.[Symbol.iterator]":                "bounded: a constant factor of a string's length (MaxStringLength)",
 	"String.prototype.at":                               "bounded: a constant factor of a string's length (MaxStringLength)",
 	"String.prototype.charAt":                           "bounded: a constant factor of a string's length (MaxStringLength)",
 	"String.prototype.charCodeAt":                       "bounded: a constant factor of a string's length (MaxStringLength)",
