@@ -15,8 +15,9 @@ import (
 
 // The keys each part of ruleset.yaml may have (the JSON form adds `file` where noted in the loader).
 var (
-	rootKeys       = []string{"name", "version", "description", "uses", "library", "culture", "timezone", "inputs", "entities", "constants", "tables", "functions", "rules", "alerts", "ocktoScenarios", "testcases"}
+	rootKeys       = []string{"name", "version", "description", "uses", "library", "culture", "timezone", "inputs", "entities", "constants", "tables", "functions", "rules", "alerts", "workflow", "ocktoScenarios", "testcases"}
 	inputKeys      = []string{"type", "values", "of", "required", "default", "from", "output", "pii", "label", "description"}
+	answerKeys     = []string{"type", "values", "of", "required", "default", "from", "pii", "label", "description"}
 	entityKeys     = []string{"persisted", "description", "properties", "calculated"}
 	propertyKeys   = []string{"type", "values", "of", "required", "default", "label", "description"}
 	calculatedKeys = []string{"type", "values", "of", "expression", "file"}
@@ -197,6 +198,9 @@ func (l *loader) loadMain(file string, src []byte) {
 	if e, ok := m["alerts"]; ok {
 		l.decodeAlerts(d, e.V)
 	}
+	if e, ok := m["workflow"]; ok {
+		l.decodeWorkflow(d, e.K, e.V)
+	}
 	if e, ok := m["ocktoScenarios"]; ok {
 		l.rs.OcktoScenarios = l.objectValue(d, e.V, "ocktoScenarios")
 	}
@@ -246,17 +250,32 @@ func (l *loader) declare(d *decoder, k *yaml.Node, name, kind, field string) {
 // ---- inputs ----
 
 func (l *loader) decodeInputs(d *decoder, n *yaml.Node) {
-	for _, e := range d.entries(n, "inputs") {
-		field := "inputs." + e.Key
+	l.rs.Inputs = append(l.rs.Inputs, l.decodeFields(d, n, "inputs", l.declare)...)
+}
+
+// decodeFields reads typed values declared like inputs: the ruleset's inputs (with declare, which
+// puts each name in the shared scope) or a wait step's answer (declare nil).
+func (l *loader) decodeFields(d *decoder, n *yaml.Node, section string, declare func(d *decoder, k *yaml.Node, name, kind, field string)) []*Input {
+	var out []*Input
+	for _, e := range d.entries(n, section) {
+		field := section + "." + e.Key
 		in := &Input{Name: e.Key, Pos: d.pos(e.K), Type: Type{Name: TypeAny}}
-		l.declare(d, e.K, e.Key, "input", field)
+		if declare != nil {
+			declare(d, e.K, e.Key, "input", field)
+		} else if msg, hint := checkLocalName(in.Name); msg != "" {
+			d.problem(e.K, field, hint, "%s", msg)
+		}
 		v := deref(e.V)
 		switch {
 		case isNull(v):
 		case v.Kind == yaml.ScalarNode:
 			in.Type = l.typeSpec(d, v, field+".type", 0)
 		case v.Kind == yaml.MappingNode:
-			m := d.fields(v, field, inputKeys...)
+			keys := inputKeys
+			if declare == nil {
+				keys = answerKeys
+			}
+			m := d.fields(v, field, keys...)
 			in.Type, _ = l.typeOf(d, m, field)
 			if x, ok := m["required"]; ok {
 				in.Required = d.boolean(x.V, field+".required")
@@ -288,17 +307,22 @@ func (l *loader) decodeInputs(d *decoder, n *yaml.Node) {
 		default:
 			d.problem(v, field, "write a type (`number`) or a mapping ({type: number, required: true})", "expected a type or a mapping, got %s", kindName(v))
 		}
-		l.rs.Inputs = append(l.rs.Inputs, in)
+		out = append(out, in)
 	}
-	// Two inputs reading the same JSON property would silently get the same value.
+	// Two fields reading the same JSON property would silently get the same value.
 	seen := map[string]*Input{}
-	for _, in := range l.rs.Inputs {
+	for _, in := range out {
 		if prev := seen[in.JSONName()]; prev != nil {
-			l.probs.add(in.Pos, "inputs."+in.Name, "give one of them another `from`", "reads the JSON property `%s`, as input %s does", in.JSONName(), prev.Name)
+			what := "field " + prev.Name
+			if declare != nil {
+				what = "input " + prev.Name
+			}
+			l.probs.add(in.Pos, section+"."+in.Name, "give one of them another `from`", "reads the JSON property `%s`, as %s does", in.JSONName(), what)
 			continue
 		}
 		seen[in.JSONName()] = in
 	}
+	return out
 }
 
 // defaultValue reads a `default`, to be checked against its type once every entity is known.
@@ -334,37 +358,9 @@ func (l *loader) decodeEntities(d *decoder, n *yaml.Node) {
 		}
 		members := map[string]bool{}
 		if x, ok := m["properties"]; ok {
-			for _, pe := range d.entries(x.V, field+".properties") {
-				pf := field + ".properties." + pe.Key
-				p := &Property{Name: pe.Key, Pos: d.pos(pe.K), Type: Type{Name: TypeAny}}
-				if msg, hint := checkLocalName(p.Name); msg != "" {
-					d.problem(pe.K, pf, hint, "%s", msg)
-				}
+			en.Properties = l.decodeProperties(d, x.V, field+".properties")
+			for _, p := range en.Properties {
 				members[p.Name] = true
-				v := deref(pe.V)
-				switch {
-				case isNull(v):
-				case v.Kind == yaml.ScalarNode:
-					p.Type = l.typeSpec(d, v, pf+".type", 0)
-				case v.Kind == yaml.MappingNode:
-					pm := d.fields(v, pf, propertyKeys...)
-					p.Type, _ = l.typeOf(d, pm, pf)
-					if y, ok := pm["required"]; ok {
-						p.Required = d.boolean(y.V, pf+".required")
-					}
-					if y, ok := pm["default"]; ok {
-						l.defaultValue(d, y, pf, p.Type, p.Required, &p.Default, &p.HasDefault)
-					}
-					if y, ok := pm["label"]; ok {
-						p.Label = d.str(y.V, pf+".label")
-					}
-					if y, ok := pm["description"]; ok {
-						p.Description = d.str(y.V, pf+".description")
-					}
-				default:
-					d.problem(v, pf, "write a type (`string`) or a mapping ({type: string, required: true})", "expected a type or a mapping, got %s", kindName(v))
-				}
-				en.Properties = append(en.Properties, p)
 			}
 		}
 		if x, ok := m["calculated"]; ok {
@@ -401,6 +397,43 @@ func (l *loader) decodeEntities(d *decoder, n *yaml.Node) {
 		}
 		l.rs.Entities = append(l.rs.Entities, en)
 	}
+}
+
+// decodeProperties reads the properties of an entity (or of a workflow's state).
+func (l *loader) decodeProperties(d *decoder, n *yaml.Node, field string) []*Property {
+	var out []*Property
+	for _, pe := range d.entries(n, field) {
+		pf := field + "." + pe.Key
+		p := &Property{Name: pe.Key, Pos: d.pos(pe.K), Type: Type{Name: TypeAny}}
+		if msg, hint := checkLocalName(p.Name); msg != "" {
+			d.problem(pe.K, pf, hint, "%s", msg)
+		}
+		v := deref(pe.V)
+		switch {
+		case isNull(v):
+		case v.Kind == yaml.ScalarNode:
+			p.Type = l.typeSpec(d, v, pf+".type", 0)
+		case v.Kind == yaml.MappingNode:
+			pm := d.fields(v, pf, propertyKeys...)
+			p.Type, _ = l.typeOf(d, pm, pf)
+			if y, ok := pm["required"]; ok {
+				p.Required = d.boolean(y.V, pf+".required")
+			}
+			if y, ok := pm["default"]; ok {
+				l.defaultValue(d, y, pf, p.Type, p.Required, &p.Default, &p.HasDefault)
+			}
+			if y, ok := pm["label"]; ok {
+				p.Label = d.str(y.V, pf+".label")
+			}
+			if y, ok := pm["description"]; ok {
+				p.Description = d.str(y.V, pf+".description")
+			}
+		default:
+			d.problem(v, pf, "write a type (`string`) or a mapping ({type: string, required: true})", "expected a type or a mapping, got %s", kindName(v))
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // ---- constants ----

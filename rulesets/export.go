@@ -62,28 +62,7 @@ func exportTree(rs *Ruleset, mode exportMode) *Object {
 	setIf(root, "timezone", rs.Timezone)
 
 	if len(rs.Inputs) > 0 {
-		inputs := NewObject()
-		for _, in := range rs.Inputs {
-			o := NewObject()
-			setType(o, in.Type)
-			if in.Required {
-				o.Set("required", true)
-			}
-			if in.HasDefault {
-				o.Set("default", in.Default)
-			}
-			setIf(o, "from", in.From)
-			if in.Output {
-				o.Set("output", true)
-			}
-			if in.PII {
-				o.Set("pii", true)
-			}
-			setIf(o, "label", in.Label)
-			setIf(o, "description", in.Description)
-			inputs.Set(in.Name, o)
-		}
-		root.Set("inputs", inputs)
+		root.Set("inputs", fieldsTree(rs.Inputs))
 	}
 
 	if len(rs.Entities) > 0 {
@@ -95,21 +74,7 @@ func exportTree(rs *Ruleset, mode exportMode) *Object {
 			}
 			setIf(o, "description", en.Description)
 			if len(en.Properties) > 0 {
-				props := NewObject()
-				for _, p := range en.Properties {
-					po := NewObject()
-					setType(po, p.Type)
-					if p.Required {
-						po.Set("required", true)
-					}
-					if p.HasDefault {
-						po.Set("default", p.Default)
-					}
-					setIf(po, "label", p.Label)
-					setIf(po, "description", p.Description)
-					props.Set(p.Name, po)
-				}
-				o.Set("properties", props)
+				o.Set("properties", propertiesTree(en.Properties))
 			}
 			if len(en.Calculated) > 0 {
 				calc := NewObject()
@@ -222,6 +187,9 @@ func exportTree(rs *Ruleset, mode exportMode) *Object {
 		root.Set("alerts", alerts)
 	}
 
+	if rs.Workflow != nil {
+		root.Set("workflow", workflowTree(rs.Workflow, mode))
+	}
 	if rs.OcktoScenarios != nil && mode != modeDir { // the folder form writes ockto-scenarios.yaml
 		root.Set("ocktoScenarios", rs.OcktoScenarios)
 	}
@@ -236,6 +204,51 @@ func exportTree(rs *Ruleset, mode exportMode) *Object {
 		root.Set("testcases", tcs)
 	}
 	return root
+}
+
+// fieldsTree writes inputs (or a wait step's answer fields).
+func fieldsTree(fields []*Input) *Object {
+	out := NewObject()
+	for _, in := range fields {
+		o := NewObject()
+		setType(o, in.Type)
+		if in.Required {
+			o.Set("required", true)
+		}
+		if in.HasDefault {
+			o.Set("default", in.Default)
+		}
+		setIf(o, "from", in.From)
+		if in.Output {
+			o.Set("output", true)
+		}
+		if in.PII {
+			o.Set("pii", true)
+		}
+		setIf(o, "label", in.Label)
+		setIf(o, "description", in.Description)
+		out.Set(in.Name, o)
+	}
+	return out
+}
+
+// propertiesTree writes an entity's (or a workflow state's) properties.
+func propertiesTree(props []*Property) *Object {
+	out := NewObject()
+	for _, p := range props {
+		po := NewObject()
+		setType(po, p.Type)
+		if p.Required {
+			po.Set("required", true)
+		}
+		if p.HasDefault {
+			po.Set("default", p.Default)
+		}
+		setIf(po, "label", p.Label)
+		setIf(po, "description", p.Description)
+		out.Set(p.Name, po)
+	}
+	return out
 }
 
 func isInlineTestcase(tc *Testcase) bool { return tc.File == "" || tc.File == RulesetFile }

@@ -46,6 +46,8 @@ type Ruleset struct {
 	Rules     []*Rule
 	Alerts    []*Alert
 	Testcases []*Testcase
+	// Workflow makes the ruleset a workflow (nil for a plain ruleset).
+	Workflow *Workflow
 
 	// OcktoScenarios are the Ockto simulator scenarios its testcases may name besides the built-in
 	// ones: the folder's ockto-scenarios.yaml, or `ocktoScenarios` in the JSON form. Their content

@@ -17,6 +17,7 @@ func (l *loader) finish() {
 	if l.mainOK {
 		l.checkUnknownNames()
 		l.checkCycles()
+		l.checkWorkflow()
 	}
 	l.checkTestcases()
 }
@@ -226,6 +227,10 @@ func (l *loader) checkUnknownNames() {
 	known := map[string]bool{}
 	for _, d := range l.decls {
 		known[d.name] = true
+	}
+	if l.rs.Workflow != nil {
+		// Every piece of code of a workflow ruleset may read the state and the Workflow module.
+		known[NameState], known[NameWorkflow] = true, true
 	}
 	for _, name := range l.rs.Uses {
 		lib := l.opts.Libraries[name]

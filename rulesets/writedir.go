@@ -63,6 +63,16 @@ func WriteDir(rs *Ruleset, dir string) error {
 			return err
 		}
 	}
+	if w := rs.Workflow; w != nil {
+		for _, st := range w.Steps {
+			if st.Code == nil {
+				continue
+			}
+			if err := codeFile(*st.Code, "workflow.steps."+st.Name); err != nil {
+				return err
+			}
+		}
+	}
 	for _, t := range rs.Tables {
 		if t.File == "" {
 			continue
