@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +47,8 @@ func (sn *snippet) ruleName() string {
 		return sn.name
 	case "alert", "message":
 		return "alert " + sn.name
+	case "step":
+		return "step " + sn.name
 	}
 	return ""
 }
@@ -65,8 +68,9 @@ type compiled struct {
 	constants []*rulesets.Constant
 	tables    []*rulesets.Table
 	entities  map[string]*rulesets.Entity
-	reads     [][]string // per rule: the ruleset names it references (explain)
-	deep      bool       // the ruleset has rules deeper than one level (deep.go)
+	reads     [][]string       // per rule: the ruleset names it references (explain)
+	deep      bool             // the ruleset has rules deeper than one level (deep.go)
+	steps     []*rulesets.Step // a workflow's steps, in the order step() numbers them
 }
 
 // programName is the source name goja gives the generated program; stack frames carry it.
@@ -125,6 +129,11 @@ func jsString(s string) string {
 // on every rule, so it is compiled into a separate variant used only when an execution asks for it.
 func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]bool, explain bool) (*compiled, error) {
 	c := &compiled{inputs: rs.Inputs, rules: rs.Rules, alerts: rs.Alerts, entities: map[string]*rulesets.Entity{}}
+	// A workflow's state is an instance of an entity class of its own (rulesets.StateEntity).
+	entityList := rs.Entities
+	if rs.Workflow != nil {
+		entityList = append(slices.Clone(rs.Entities), rs.Workflow.State)
+	}
 	g := &gen{line: 1, ruleIndex: map[string]int{}}
 	for i, r := range rs.Rules {
 		g.ruleIndex[r.Name] = i
@@ -188,6 +197,12 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 		g.wf("var %s;\n", strings.Join(names, ", "))
 	}
 
+	// A workflow step sees its state, the answer or upload it resumes with, and the Workflow
+	// module; step() assigns them, run() never does (they stay null in a plain execution).
+	if rs.Workflow != nil {
+		g.wf("var %s = null, %s = null, %s = null, %s = null;\n", rulesets.NameState, rulesets.NameAnswer, rulesets.NameUpload, rulesets.NameWorkflow)
+	}
+
 	// Constants and tables come from Go (already converted); the closure only binds them.
 	for _, p := range parts {
 		for _, k := range p.rs.Constants {
@@ -209,7 +224,7 @@ func compile(rs *rulesets.Ruleset, libs []*rulesets.Ruleset, globals map[string]
 	// Entity classes: declared properties are copied from the constructor argument (with defaults);
 	// calculated properties are getters evaluated in the scope of the instance's properties.
 	var entityNames []string
-	for _, e := range rs.Entities {
+	for _, e := range entityList {
 		if err := declare(e.Name, "entity"); err != nil {
 			return nil, err
 		}
@@ -380,6 +395,11 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	}
 	g.w("];\n")
 
+	stepJS := ""
+	if w := rs.Workflow; w != nil {
+		stepJS = g.workflowSteps(w, &hardened, c)
+	}
+
 	// Hand the closure's shared values to the host to harden.
 	hardened = append(append(append(hardened, entityNames...), funcNames...), "__alertsRun", "__message", "__wrap")
 	g.wf("__k.harden([%s]);\n", strings.Join(hardened, ", "))
@@ -393,8 +413,8 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	g.w("};\n")
 	// An entity leaves JS as a plain object of its declared and calculated properties, built with
 	// static property names (much cheaper in goja than copying by dynamic keys).
-	plainFns := make([]string, len(rs.Entities))
-	for k, e := range rs.Entities {
+	plainFns := make([]string, len(entityList))
+	for k, e := range entityList {
 		var fields []string
 		for _, p := range e.Properties {
 			fields = append(fields, fmt.Sprintf("%s: v.%s", p.Name, p.Name))
@@ -418,13 +438,17 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 	emitFor := func(t *rulesets.Type) string {
 		i := slot
 		slot++
-		if len(rs.Entities) == 0 {
+		if len(entityList) == 0 {
 			return fmt.Sprintf("__o[%d] = __r;\n", i)
 		}
 		if t.IsEntity() {
 			return fmt.Sprintf("__o[%d] = __r === null || __r === undefined ? null : __plain_%s(__r);\n", i, t.Name)
 		}
 		return fmt.Sprintf("__o[%d] = typeof __r === \"object\" && __r !== null ? __plain(__r) : __r;\n", i)
+	}
+	if rs.Workflow != nil {
+		// What a step saw must not reach the next execution on this runtime (step() sets them again).
+		fmt.Fprintf(&assign, "%s = null; %s = null; %s = null; %s = null;\n", rulesets.NameState, rulesets.NameAnswer, rulesets.NameUpload, rulesets.NameWorkflow)
 	}
 	for i, in := range rs.Inputs {
 		fmt.Fprintf(&params, ", __a%d", i)
@@ -472,7 +496,8 @@ Object.defineProperty(globalThis, %s, { get: function () { return __s%d === __ge
 		failed = " __failed = __gen + 0.5;"
 	}
 	g.w(strings.NewReplacer("/*PARAMS*/", params.String(), "/*ASSIGN*/", assign.String(), "/*OUTPUTS*/", outputs.String(), "/*TAIL*/", tail, "/*PARTIAL*/", partial.String(), "/*FAILED*/", failed, "/*ALERTS*/", alertsCall,
-		"/*EXPLAIN*/", explainInit, "/*SLOT*/", strconv.Itoa(slot)).Replace(runtimeJS))
+		"/*EXPLAIN*/", explainInit, "/*SLOT*/", strconv.Itoa(slot),
+		"/*STEP*/", strings.NewReplacer("/*PARAMS*/", params.String(), "/*ASSIGN*/", assign.String(), "/*OUTPUTS*/", outputs.String(), "/*TAIL*/", tail, "/*FAILED*/", failed, "/*ALERTS*/", alertsCall).Replace(stepJS)).Replace(runtimeJS))
 	g.w("\n})")
 
 	src := g.b.String()
@@ -541,6 +566,16 @@ func allCode(rs *rulesets.Ruleset, libs []*rulesets.Ruleset) []*rulesets.Code {
 	}
 	for _, a := range rs.Alerts {
 		out = append(out, &a.When, &a.Message)
+	}
+	if w := rs.Workflow; w != nil {
+		for _, s := range w.Steps {
+			if s.Code != nil {
+				out = append(out, s.Code)
+			}
+			if s.Until != nil {
+				out = append(out, s.Until)
+			}
+		}
 	}
 	return out
 }
@@ -634,6 +669,7 @@ return {
     /*PARTIAL*/
     return [__o, __d, __nal, __ex];
   },
+  /*STEP*/
   // Locals here are __-prefixed: ruleset names cannot be, so none is shadowed.
   run: function (__explain/*PARAMS*/) {
     if (__gen === 255) __wrap();

@@ -176,7 +176,7 @@ func (e *InputError) Error() string {
 // EvalError is an execution that failed while evaluating the ruleset.
 type EvalError struct {
 	Ruleset string `json:"ruleset"`
-	// Rule is the rule being evaluated, or "alert NAME" for an alert.
+	// Rule is the rule being evaluated, "alert NAME" for an alert, or "step NAME" for a workflow step.
 	Rule string `json:"rule,omitempty"`
 	// Kind is "error" for an exception, or the limit that stopped it: timeout, memory,
 	// call stack depth, canceled.
@@ -193,7 +193,7 @@ type EvalError struct {
 func (e *EvalError) Error() string {
 	var b strings.Builder
 	switch {
-	case strings.HasPrefix(e.Rule, "alert "):
+	case strings.HasPrefix(e.Rule, "alert "), strings.HasPrefix(e.Rule, "step "):
 		b.WriteString(e.Rule + ": ")
 	case e.Rule != "":
 		b.WriteString("rule " + e.Rule + ": ")
@@ -230,15 +230,8 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if len(opts.Tags) > 0 {
-		if ps := tagProblems(opts.Tags); len(ps) > 0 {
-			return nil, &InputError{Problems: ps}
-		}
-	}
-	if opts.Culture != "" {
-		if _, err := culture.Resolve(opts.Culture); err != nil {
-			return nil, &InputError{Problems: []InputProblem{{Path: "culture", Message: err.Error()}}}
-		}
+	if err := checkOptions(opts); err != nil {
+		return nil, err
 	}
 	s := opts.Store
 	if s == nil {
@@ -255,10 +248,10 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 			tx = s.Begin()
 		}
 		if tx == nil {
-			return r.execute(ctx, input, opts, nil)
+			return r.execute(ctx, input, opts, nil, nil)
 		}
 		began := time.Now()
-		res, err := r.execute(ctx, input, opts, tx)
+		res, err := r.execute(ctx, input, opts, tx, nil)
 		if err != nil || (res.Halted != nil && !res.Halted.Commit) {
 			tx.Discard()
 			return res, err
@@ -288,8 +281,24 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	}
 }
 
-// execute runs the ruleset once, with tx (or nil) as the execution's unit of work.
-func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOptions, tx store.Tx) (res *Result, err error) {
+// checkOptions refuses tags and a culture an execution cannot run with.
+func checkOptions(opts ExecOptions) error {
+	if len(opts.Tags) > 0 {
+		if ps := tagProblems(opts.Tags); len(ps) > 0 {
+			return &InputError{Problems: ps}
+		}
+	}
+	if opts.Culture != "" {
+		if _, err := culture.Resolve(opts.Culture); err != nil {
+			return &InputError{Problems: []InputProblem{{Path: "culture", Message: err.Error()}}}
+		}
+	}
+	return nil
+}
+
+// execute runs the ruleset once, with tx (or nil) as the execution's unit of work: its rules (sc nil)
+// or one workflow step.
+func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOptions, tx store.Tx, sc *stepCall) (res *Result, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &EvalError{Ruleset: r.model.Name, Kind: "canceled", Message: err.Error(), err: err}
 	}
@@ -365,6 +374,9 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 
 	args := append(st.args[:0], st.vm.ToValue(opts.Explain))
 	args = st.conv.inputs(st.c.inputs, input, args)
+	if sc != nil {
+		args = sc.args(st, args)
+	}
 	st.args = args
 	if st.conv.size > r.eng.limits.MaxInputBytes {
 		st.conv.problems = append(st.conv.problems, InputProblem{Message: fmt.Sprintf(
@@ -384,7 +396,7 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 	// The watchdog covers everything that can run rule code: the rules, the halt result, and the
 	// conversion of the results (getters, Proxies, toString of thrown values).
 	r.eng.watchdog.start(w, start)
-	res, err = r.runAndCollect(st, args, exec, opts.Explain)
+	res, err = r.runAndCollect(st, args, exec, opts.Explain, sc)
 	end := time.Now()
 	if ee := r.limitVerdict(ctx, w, r.eng.watchdog.stop(w), err, end); ee != nil {
 		return nil, ee
@@ -400,7 +412,7 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 // runAndCollect makes the one Go→JS call of an execution and reads its results. Reading them can run
 // rule code too (getters, Proxy traps, toJSON, toString of a thrown value): a JS exception, an
 // interrupt or a stack overflow raised there becomes an *EvalError like one raised by the rules.
-func (r *Ruleset) runAndCollect(st *vmState, args []goja.Value, exec *builtins.Exec, explain bool) (res *Result, err error) {
+func (r *Ruleset) runAndCollect(st *vmState, args []goja.Value, exec *builtins.Exec, explain bool, sc *stepCall) (res *Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			jsErr, ok := p.(error)
@@ -412,7 +424,11 @@ func (r *Ruleset) runAndCollect(st *vmState, args []goja.Value, exec *builtins.E
 	}()
 	st.failed = failedRule{}
 	st.reuseStack()
-	val, jsErr := st.run(goja.Undefined(), args...)
+	entry := st.run
+	if sc != nil {
+		entry = st.step
+	}
+	val, jsErr := entry(goja.Undefined(), args...)
 	var halt *builtins.Halt
 	if jsErr != nil {
 		var ie *goja.InterruptedError
@@ -421,6 +437,10 @@ func (r *Ruleset) runAndCollect(st *vmState, args []goja.Value, exec *builtins.E
 		}
 		if halt, _ = ie.Value().(*builtins.Halt); halt == nil {
 			return nil, r.evalError(st, jsErr)
+		}
+		if sc != nil {
+			return nil, &EvalError{Ruleset: r.model.Name, Rule: "step " + sc.step.Name, Kind: "error",
+				Message: "System.halt cannot end a workflow step (reason: " + truncateMessage(halt.Reason) + "): lead the step to an end step instead"}
 		}
 		// System.halt: a result with what was computed so far. A limit that fires from here on
 		// interrupts again at the watchdog's next tick.
@@ -432,7 +452,13 @@ func (r *Ruleset) runAndCollect(st *vmState, args []goja.Value, exec *builtins.E
 	}
 	// Try unwinds the runtime's stacks when a getter throws, so the runtime stays usable; interrupts
 	// and stack overflows pass through it to the recover above.
-	if exc := st.vm.Try(func() { res, err = r.collect(st, val, exec, explain, halt) }); exc != nil {
+	if exc := st.vm.Try(func() {
+		if sc != nil {
+			res, err = r.collectStep(st, val, exec, sc)
+			return
+		}
+		res, err = r.collect(st, val, exec, explain, halt)
+	}); exc != nil {
 		return nil, r.evalError(st, exc)
 	}
 	return res, err
@@ -532,25 +558,30 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 			}
 		}
 	}
+	if halt != nil {
+		res.Halted = &Halted{Reason: halt.Reason, Commit: halt.Commit}
+	}
+	return res, r.collectRaised(st, exec, res)
+}
+
+// collectRaised adds the alerts raised from code (System.createAlert) and the console output to res.
+func (r *Ruleset) collectRaised(st *vmState, exec *builtins.Exec, res *Result) error {
 	for _, a := range exec.Raised() {
 		rule := r.ruleOnStack(st, a.Stack)
 		n, b := builtins.PlainSize(a.Data)
 		if err := st.conv.spend(n+1, b+len(a.Message)+len(a.Name)); err != nil {
-			return nil, r.outputError(err, rule, "", "alert "+a.Name)
+			return r.outputError(err, rule, "", "alert "+a.Name)
 		}
 		res.Alerts = append(res.Alerts, Alert{Name: a.Name, Level: a.Level, Message: a.Message, Rule: rule, Data: a.Data})
-	}
-	if halt != nil {
-		res.Halted = &Halted{Reason: halt.Reason, Commit: halt.Commit}
 	}
 	res.Diagnostics = exec.Diagnostics()
 	for _, d := range res.Diagnostics {
 		n, b := builtins.PlainSize(d.Arguments)
 		if err := st.conv.spend(n, b); err != nil {
-			return nil, r.outputError(err, "", "", "console output")
+			return r.outputError(err, "", "", "console output")
 		}
 	}
-	return res, nil
+	return nil
 }
 
 // outputError is the EvalError for a result value that could not be converted: a limit (output

@@ -15,6 +15,7 @@ type vmState struct {
 	vm       *goja.Runtime
 	host     *builtins.Host
 	run      goja.Callable
+	step     goja.Callable // a workflow step (steps.go)
 	typeFail goja.Callable // the rule whose value failed its declared type; read after an error
 	partial  goja.Callable // what was computed before System.halt
 	conv     *converter
@@ -126,6 +127,7 @@ func (v *variant) newState() (st *vmState, err error) {
 	st.typeFail, _ = goja.AssertFunction(obj.Get("typeFail"))
 	st.partial, _ = goja.AssertFunction(obj.Get("partial"))
 	st.run, _ = goja.AssertFunction(obj.Get("run"))
+	st.step, _ = goja.AssertFunction(obj.Get("step")) // nil unless the ruleset is a workflow
 	classes := obj.Get("classes").ToObject(vm)
 	st.conv.protos = map[string]*goja.Object{}
 	for name := range v.c.entities {
