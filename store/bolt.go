@@ -345,7 +345,14 @@ func (t *boltTx) find(k Kind, q Query, full bool) ([]*Record, error) {
 			return nil
 		}
 		c := bk.Cursor()
-		for key, v := c.First(); key != nil; key, v = c.Next() {
+		key, v := c.First()
+		if q.IDFrom != "" {
+			key, v = c.Seek([]byte(q.IDFrom))
+		}
+		for ; key != nil; key, v = c.Next() {
+			if q.IDTo != "" && string(key) >= q.IDTo {
+				break
+			}
 			id := string(key)
 			if _, ok := buf[id]; ok {
 				continue // the buffered write (or tombstone) stands for it
@@ -382,7 +389,7 @@ func (t *boltTx) find(k Kind, q Query, full bool) ([]*Record, error) {
 	if len(buf) > 0 {
 		ids := make([]string, 0, len(buf))
 		for id, p := range buf {
-			if !p.del {
+			if !p.del && id >= q.IDFrom && (q.IDTo == "" || id < q.IDTo) {
 				ids = append(ids, id)
 			}
 		}

@@ -201,3 +201,47 @@ func TestLimitWithOverlay(t *testing.T) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 }
+
+func TestIDRange(t *testing.T) {
+	b := openTemp(t)
+	tx := b.Begin()
+	for _, id := range []string{"a-1", "a-2", "a-3", "b-1", "c-1"} {
+		if _, err := tx.Put(person, &Record{ID: id, Props: map[string]any{"name": id}}, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tx = b.Begin()
+	defer tx.Discard()
+	// A buffered record inside the range and one outside it; a buffered delete hides a stored one.
+	if _, err := tx.Put(person, &Record{ID: "a-25", Props: map[string]any{"name": "a-25"}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Put(person, &Record{ID: "d-1", Props: map[string]any{"name": "d-1"}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Delete(person, "a-3"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    Query
+		want []string
+	}{
+		{Query{IDFrom: "a-", IDTo: "a.", Limit: 0}, []string{"a-1", "a-2", "a-25"}},
+		{Query{IDFrom: "a-2", IDTo: "c"}, []string{"a-2", "a-25", "b-1"}},
+		{Query{IDFrom: "b"}, []string{"b-1", "c-1", "d-1"}},
+		{Query{IDTo: "a-2"}, []string{"a-1"}},
+		{Query{IDFrom: "a", Limit: 2}, []string{"a-1", "a-2"}},
+		{Query{IDFrom: "x"}, []string{}},
+	} {
+		recs, err := tx.Find(person, c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(recs); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%+v: got %v, want %v", c.q, got, c.want)
+		}
+	}
+}

@@ -91,7 +91,8 @@ type Kind struct {
 // unknown "$" operator is an error. Sort puts records without the property (or with null) last in
 // both directions, and orders values of different types numbers < strings < bools < others.
 //
-// Every query is a full scan of its Kind (no secondary indexes yet): about 3 ms per 1,000 records.
+// Every query is a full scan of its Kind or of its id range (no secondary indexes yet): about 3 ms
+// per 1,000 records.
 type Query struct {
 	// Filter: property → condition. A condition is a plain value (equality) or a map of operators:
 	// $gt $gte $lt $lte $ne $in (a list). All conditions must hold.
@@ -100,6 +101,10 @@ type Query struct {
 	Sort []string
 	// Limit: at most this many records (0: all).
 	Limit int
+	// IDFrom and IDTo select ids in [IDFrom, IDTo) ("" leaves that end open). The range is read by
+	// seeking in id order, not by scanning the Kind: with ids that start with a sortable key (a due
+	// time, an instance id and a sequence number) it serves as an index.
+	IDFrom, IDTo string
 }
 
 // Store is a persistent store.
