@@ -1,0 +1,425 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/kubusdev/kubus/engine"
+	"github.com/kubusdev/kubus/rulesets"
+	"github.com/kubusdev/kubus/store"
+)
+
+// Start creates an instance of the workflow ruleset rs and runs it until it waits (or
+// MaxInlineSteps steps have run; the scheduler goes on from there). The start step runs in the
+// transaction that creates the instance, so an input that does not fit is an *engine.InputError
+// and creates nothing.
+func (s *Service) Start(ctx context.Context, rs *engine.Ruleset, input map[string]any) (*Instance, error) {
+	w := rs.Model().Workflow
+	if w == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotWorkflow, rs.Name())
+	}
+	if input == nil {
+		input = map[string]any{}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
+	}
+	now := s.opts.Now().UTC()
+	newInst := func() *Instance {
+		return &Instance{ID: id.String(), Workflow: rs.Name(), Version: rs.Version(), Status: StatusRunning, Input: input,
+			State: map[string]any{}, CreatedAt: now}
+	}
+	for attempt := 0; ; attempt++ {
+		tx := s.store.Begin()
+		inst := newInst()
+		c := &change{s: s, ctx: ctx, tx: tx, inst: inst, rs: rs, w: w, now: now, callerInput: true}
+		c.event("", EventStarted, nil)
+		tok := c.newToken("")
+		err := c.arriveStart(tok, w.Start().Name)
+		var failed *stepFailed
+		if errors.As(err, &failed) {
+			// The start step failed: the instance exists all the same, failed at its start (or
+			// waiting for a retry), so that it can be retried and its history read.
+			tx.Discard()
+			tx = s.store.Begin()
+			inst = newInst()
+			c = &change{s: s, ctx: ctx, tx: tx, inst: inst, rs: rs, w: w, now: now}
+			c.event("", EventStarted, nil)
+			tok = c.newToken("")
+			err = c.arriveStart(tok, "")
+			if err == nil {
+				err = c.write()
+			}
+			if err == nil {
+				err = tx.Commit()
+			}
+			if err != nil {
+				tx.Discard()
+				return nil, err
+			}
+			if _, err := s.fail(ctx, inst.ID, failed, nil); err != nil {
+				return nil, err
+			}
+			return s.Get(inst.ID)
+		}
+		if err == nil {
+			err = c.write()
+		}
+		if err != nil {
+			tx.Discard()
+			return nil, err
+		}
+		switch err := tx.Commit(); {
+		case err == nil:
+			s.poke()
+			return s.drive(ctx, inst.ID)
+		case errors.Is(err, store.ErrConflict) && attempt < maxConflictRetries:
+			backoff(ctx, attempt)
+		default:
+			return nil, err
+		}
+	}
+}
+
+// arriveStart puts the first token at the start step and runs it; with run "" it only places it.
+func (c *change) arriveStart(tok *Token, run string) error {
+	start := c.w.Start()
+	tok.Step, tok.RunID = start.Name, uuid.NewString()
+	c.event(start.Name, EventEntered, nil)
+	if run == "" {
+		return c.ready(tok)
+	}
+	return c.run(tok)
+}
+
+// Answer answers the task the instance waits for at step, runs the step's expression with it and
+// goes on until the instance waits again. An answer that does not fit the step's declaration is an
+// *engine.InputError; a step the instance does not wait at a *StateError. Neither changes anything.
+func (s *Service) Answer(ctx context.Context, id, step string, answer map[string]any) (*Instance, error) {
+	if answer == nil {
+		answer = map[string]any{}
+	}
+	return s.resume(ctx, id, step, rulesets.StepWait, answer)
+}
+
+// resume runs a waiting wait or upload step with its payload.
+func (s *Service) resume(ctx context.Context, id, step, stepType string, payload map[string]any) (*Instance, error) {
+	var failed *stepFailed
+	inst, err := s.update(ctx, id, func(c *change) error {
+		tok, err := c.waitingAt(step, stepType)
+		if err != nil {
+			return err
+		}
+		tok.Payload = payload
+		c.callerInput = true
+		return c.run(tok)
+	})
+	if errors.As(err, &failed) {
+		if _, err := s.fail(ctx, id, failed, payload); err != nil {
+			return nil, err
+		}
+		return s.Get(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.drive(ctx, inst.ID)
+}
+
+// waitingAt finds the token that waits at step for an answer (wait) or a file (upload).
+func (c *change) waitingAt(step, stepType string) (*Token, error) {
+	refuse := func(format string, args ...any) error {
+		return &StateError{Instance: c.inst.ID, Status: c.inst.Status, Message: fmt.Sprintf(format, args...)}
+	}
+	s := c.step(step)
+	switch {
+	case s == nil:
+		return nil, refuse("workflow %s has no step %s", c.inst.Workflow, step)
+	case s.Type != stepType:
+		return nil, refuse("step %s is a %s step, not a %s step", step, s.Type, stepType)
+	case c.inst.Terminal():
+		return nil, refuse("instance %s is %s", c.inst.ID, c.inst.Status)
+	}
+	for _, t := range c.inst.Tokens {
+		if t.Step == step && t.State == tokenWaiting && (t.Kind == WaitTask || t.Kind == WaitUpload) {
+			return t, nil
+		}
+	}
+	var at []string
+	for _, w := range c.inst.Waiting {
+		at = append(at, w.Step)
+	}
+	if len(at) == 0 {
+		return nil, refuse("instance %s is not waiting at step %s (it is %s)", c.inst.ID, step, c.inst.Status)
+	}
+	return nil, refuse("instance %s is not waiting at step %s (it waits at %s)", c.inst.ID, step, strings.Join(at, ", "))
+}
+
+// Cancel ends an instance that has not ended: its timers are dropped, nothing more runs.
+func (s *Service) Cancel(ctx context.Context, id, reason string) (*Instance, error) {
+	return s.update(ctx, id, func(c *change) error {
+		if c.inst.Terminal() {
+			return &StateError{Instance: id, Status: c.inst.Status, Message: fmt.Sprintf("instance %s is %s already", id, c.inst.Status)}
+		}
+		for _, t := range c.inst.Tokens {
+			if err := c.dropTimer(t); err != nil {
+				return err
+			}
+		}
+		c.inst.Tokens, c.inst.Joins = nil, nil
+		c.inst.Status = StatusCanceled
+		var detail map[string]any
+		if reason != "" {
+			detail = map[string]any{"reason": reason}
+		}
+		c.event("", EventCanceled, detail)
+		return nil
+	})
+}
+
+// Retry runs the failed step(s) of an incident again, from a fresh count of tries.
+func (s *Service) Retry(ctx context.Context, id string) (*Instance, error) {
+	inst, err := s.update(ctx, id, func(c *change) error {
+		n := 0
+		for _, t := range c.inst.Tokens {
+			if t.State != tokenFailed && !(t.State == tokenWaiting && t.Kind == WaitRetry) {
+				continue
+			}
+			n++
+			t.Attempt = 0
+			c.event(t.Step, EventRetried, nil)
+			if err := c.ready(t); err != nil {
+				return err
+			}
+		}
+		if n == 0 {
+			return &StateError{Instance: id, Status: c.inst.Status, Message: fmt.Sprintf("instance %s has no failed step to retry (it is %s)", id, c.inst.Status)}
+		}
+		c.inst.Error = nil
+		if c.inst.Status == StatusFailed {
+			c.inst.Step = ""
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.drive(ctx, inst.ID)
+}
+
+// Get reads an instance.
+func (s *Service) Get(id string) (*Instance, error) {
+	tx := s.store.Begin()
+	defer tx.Discard()
+	inst, err := loadInstance(tx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return inst, err
+}
+
+// ListOptions select instances.
+type ListOptions struct {
+	Workflow string // "" for every workflow
+	Status   string // "" for every status
+	Limit    int    // <= 0: 100
+	// After is the id of the last instance of the previous page (the cursor).
+	After string
+}
+
+// List lists instances in creation order, a page at a time. next is the cursor of the next page
+// ("" after the last).
+func (s *Service) List(o ListOptions) (list []*Instance, next string, err error) {
+	if o.Limit <= 0 {
+		o.Limit = 100
+	}
+	filter := map[string]any{}
+	if o.Workflow != "" {
+		filter["workflow"] = o.Workflow
+	}
+	if o.Status != "" {
+		filter["status"] = o.Status
+	}
+	q := store.Query{Filter: filter, Limit: o.Limit + 1}
+	if o.After != "" {
+		q.IDFrom = o.After + "\x00"
+	}
+	tx := s.store.Begin()
+	defer tx.Discard()
+	recs, err := tx.Find(InstanceKind, q)
+	if err != nil {
+		return nil, "", err
+	}
+	for i, r := range recs {
+		if i == o.Limit {
+			next = list[len(list)-1].ID
+			break
+		}
+		inst := &Instance{}
+		if err := fromProps(r.Props, inst); err != nil {
+			return nil, "", err
+		}
+		inst.Rev = r.Rev
+		list = append(list, inst)
+	}
+	return list, next, nil
+}
+
+// History reads an instance's events in order.
+func (s *Service) History(id string) ([]Event, error) {
+	if _, err := s.Get(id); err != nil {
+		return nil, err
+	}
+	tx := s.store.Begin()
+	defer tx.Discard()
+	recs, err := tx.Find(EventKind, store.Query{IDFrom: id + "/", IDTo: id + "0"})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, 0, len(recs))
+	for _, r := range recs {
+		var e Event
+		if err := fromProps(r.Props, &e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// drive runs the instance's ready steps one transaction each, up to MaxInlineSteps, and returns
+// the instance as it then is.
+func (s *Service) drive(ctx context.Context, id string) (*Instance, error) {
+	for range s.opts.MaxInlineSteps {
+		inst, err := s.Get(id)
+		if err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(inst.Tokens, func(t *Token) bool { return t.State == tokenReady && t.Timer != "" })
+		if i < 0 {
+			return inst, nil
+		}
+		if err := s.fire(ctx, inst.Tokens[i].Timer); err != nil {
+			return nil, err
+		}
+	}
+	return s.Get(id)
+}
+
+// fire handles one due timer record: runs a ready step, ends a delay, times a task out, or makes a
+// failed step ready for its next try. A timer already handled (by another process, or before a
+// crash) is gone, and firing it again does nothing.
+func (s *Service) fire(ctx context.Context, timerID string) error {
+	var t timer
+	tx := s.store.Begin()
+	rec, err := tx.Get(TimerKind, timerID)
+	tx.Discard()
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := fromProps(rec.Props, &t); err != nil {
+		return err
+	}
+	var failed *stepFailed
+	_, err = s.update(ctx, t.Instance, func(c *change) error {
+		// Read in this transaction: deleting it below conflicts with whoever else fires it.
+		if _, err := c.tx.Get(TimerKind, timerID); errors.Is(err, store.ErrNotFound) {
+			return errGone
+		} else if err != nil {
+			return err
+		}
+		tok := c.inst.token(t.Token)
+		if tok == nil || tok.Timer != timerID {
+			// Left behind by a transition that did not know of it: drop it.
+			return c.tx.Delete(TimerKind, timerID)
+		}
+		switch t.Kind {
+		case timerRun:
+			return c.run(tok)
+		case timerDelay:
+			c.event(tok.Step, EventTimer, map[string]any{"timer": timerID})
+			c.event(tok.Step, EventCompleted, nil)
+			if err := c.dropTimer(tok); err != nil {
+				return err
+			}
+			return c.arrive(tok, c.step(tok.Step).Next)
+		case timerTimeout:
+			c.event(tok.Step, EventTimer, map[string]any{"timer": timerID, "timeout": true})
+			if err := c.dropTimer(tok); err != nil {
+				return err
+			}
+			return c.arrive(tok, c.step(tok.Step).OnTimeout)
+		case timerRetry:
+			c.event(tok.Step, EventRetried, map[string]any{"attempt": tok.Attempt + 1})
+			return c.ready(tok)
+		}
+		return fmt.Errorf("timer %s: unknown kind %s", timerID, t.Kind)
+	})
+	switch {
+	case errors.Is(err, errGone), errors.Is(err, ErrNotFound):
+		if errors.Is(err, ErrNotFound) {
+			s.dropOrphan(timerID)
+		}
+		return nil
+	case errors.As(err, &failed):
+		_, err = s.fail(ctx, t.Instance, failed, nil)
+	}
+	return err
+}
+
+var errGone = errors.New("workflow: timer already fired")
+
+// dropOrphan deletes a timer whose instance is gone.
+func (s *Service) dropOrphan(id string) {
+	tx := s.store.Begin()
+	if err := tx.Delete(TimerKind, id); err == nil {
+		_ = tx.Commit()
+	}
+	tx.Discard()
+}
+
+// poke wakes the scheduler: new work may be due.
+func (s *Service) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// dueTimers reads up to limit timer ids due at or before now, in due order.
+func (s *Service) dueTimers(now time.Time, limit int) ([]timer, error) {
+	tx := s.store.Begin()
+	defer tx.Discard()
+	recs, err := tx.Find(TimerKind, store.Query{IDTo: dueBefore(now), Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]timer, 0, len(recs))
+	for _, r := range recs {
+		var t timer
+		if err := fromProps(r.Props, &t); err != nil {
+			return nil, err
+		}
+		t.ID = r.ID
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// NextDue is when the earliest timer is due (ok false when there is none).
+func (s *Service) NextDue() (time.Time, bool, error) {
+	ts, err := s.dueTimers(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 1)
+	if err != nil || len(ts) == 0 {
+		return time.Time{}, false, err
+	}
+	return ts[0].Due, true, nil
+}

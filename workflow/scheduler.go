@@ -1,0 +1,133 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"sync"
+	"time"
+)
+
+// TimerSource hands out the timer records that are due. The store's timers, read by seeking in
+// due order, serve one process; a shared store can serve several by leasing each batch to one
+// node. Whoever gets a timer, firing it is a transaction that deletes its record, so a timer handed
+// to two nodes still fires once.
+type TimerSource interface {
+	Due(now time.Time, limit int) ([]TimerRef, error)
+}
+
+// TimerRef is a due timer: its record id, and the instance it belongs to.
+type TimerRef struct {
+	ID       string
+	Instance string
+	Due      time.Time
+}
+
+// storeTimers is the TimerSource of the service's own store.
+type storeTimers struct{ s *Service }
+
+func (st storeTimers) Due(now time.Time, limit int) ([]TimerRef, error) {
+	ts, err := st.s.dueTimers(now, limit)
+	out := make([]TimerRef, len(ts))
+	for i, t := range ts {
+		out[i] = TimerRef{ID: t.ID, Instance: t.Instance, Due: t.Due}
+	}
+	return out, err
+}
+
+// tickBatch is how many due timers one round of Tick reads.
+const tickBatch = 512
+
+// Tick fires every timer due now and runs every ready step, until nothing more is due; it returns
+// how many timers it handled. Timers of one instance are handled in due order by one worker;
+// instances are spread over Options.Workers workers.
+func (s *Service) Tick(ctx context.Context) (int, error) {
+	return s.tick(ctx, storeTimers{s}, s.opts.Now)
+}
+
+func (s *Service) tick(ctx context.Context, src TimerSource, now func() time.Time) (int, error) {
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		due, err := src.Due(now(), tickBatch)
+		if err != nil {
+			return total, err
+		}
+		if len(due) == 0 {
+			return total, nil
+		}
+		n, err := s.fireAll(ctx, due)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			return total, nil // every one was gone already: let the next tick look again
+		}
+	}
+}
+
+// fireAll fires a batch on the workers, each instance's timers on one worker in order.
+func (s *Service) fireAll(ctx context.Context, due []TimerRef) (int, error) {
+	workers := min(s.opts.Workers, len(due))
+	queues := make([][]TimerRef, workers)
+	for _, t := range due {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(t.Instance))
+		k := int(h.Sum32() % uint32(workers))
+		queues[k] = append(queues[k], t)
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		fired    int
+		firstErr error
+	)
+	for _, q := range queues {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, t := range q {
+				err := s.fire(ctx, t.ID)
+				mu.Lock()
+				if err == nil {
+					fired++
+				} else if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				if err != nil {
+					s.opts.Logger.Error("workflow timer", "timer", t.ID, "instance", t.Instance, "error", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return fired, firstErr
+}
+
+// Run is the scheduler: it ticks whenever a timer is due or new work arrives (Start, Answer, ...),
+// at least every poll, until ctx ends. Errors are logged and the next tick tries again.
+func (s *Service) Run(ctx context.Context, poll time.Duration) error {
+	if poll <= 0 {
+		poll = time.Second
+	}
+	for {
+		if _, err := s.Tick(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.opts.Logger.Error("workflow scheduler", "error", err)
+		}
+		wait := poll
+		if next, ok, err := s.NextDue(); err == nil && ok {
+			wait = min(max(time.Until(next), time.Millisecond), poll)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.wake:
+		case <-time.After(wait):
+		}
+	}
+}

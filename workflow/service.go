@@ -1,0 +1,523 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/kubusdev/kubus/engine"
+	"github.com/kubusdev/kubus/rulesets"
+	"github.com/kubusdev/kubus/store"
+)
+
+// Options configure a Service.
+type Options struct {
+	// Now is the clock (nil: time.Now). Testcases advance their own.
+	Now func() time.Time
+	// Exec is the template of every step's engine options (Getenv, LogLevel, Culture, Tags); Now
+	// and Store are set per step.
+	Exec engine.ExecOptions
+	// MaxInlineSteps is how many steps a call (start, answer, upload, retry) runs before it returns
+	// and leaves the rest to the scheduler (<= 0: 64).
+	MaxInlineSteps int
+	// MaxUploadBytes caps an upload whose step sets no maxBytes (<= 0: 10 MiB); HardMaxUploadBytes
+	// caps every upload, since an upload is held in memory (<= 0: 64 MiB).
+	MaxUploadBytes, HardMaxUploadBytes int64
+	// Resolve finds the ruleset version an instance is pinned to (nil: the engine's Get).
+	Resolve func(name, version string) (*engine.Ruleset, error)
+	// Workers bound how many steps the scheduler runs at once (<= 0: 4).
+	Workers int
+	Logger  *slog.Logger
+}
+
+// Service runs workflow instances on an engine and a store.
+type Service struct {
+	eng   *engine.Engine
+	store store.Store
+	opts  Options
+	wake  chan struct{}
+}
+
+// New makes a Service. The engine has the workflow rulesets loaded; the store keeps instances.
+func New(eng *engine.Engine, s store.Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxInlineSteps <= 0 {
+		opts.MaxInlineSteps = 64
+	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = 10 << 20
+	}
+	if opts.HardMaxUploadBytes <= 0 {
+		opts.HardMaxUploadBytes = 64 << 20
+	}
+	if opts.Resolve == nil {
+		opts.Resolve = func(name, version string) (*engine.Ruleset, error) { return eng.Get(name + "@" + version) }
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{eng: eng, store: s, opts: opts, wake: make(chan struct{}, 1)}
+}
+
+// Errors a caller maps to its own (the server to HTTP statuses).
+var (
+	// ErrNotFound: no instance with that id.
+	ErrNotFound = errors.New("workflow: no such instance")
+	// ErrNotWorkflow: the ruleset has no workflow section.
+	ErrNotWorkflow = errors.New("workflow: the ruleset is not a workflow")
+	// ErrTooLarge and ErrContentType refuse an upload.
+	ErrTooLarge    = errors.New("workflow: the upload is larger than the step accepts")
+	ErrContentType = errors.New("workflow: the step does not accept this content type")
+)
+
+// StateError refuses an action the instance is not in the state for: an answer for a step it is
+// not waiting at, a retry without an incident, a cancel of an ended instance (HTTP 409).
+type StateError struct {
+	Instance string
+	Status   string
+	Message  string
+}
+
+func (e *StateError) Error() string { return e.Message }
+
+// stepFailed carries a step's own failure (its code threw, it hit a limit, its switch value matched
+// no case) out of a transaction, which is then discarded and the failure recorded in another.
+type stepFailed struct {
+	token string
+	err   error
+}
+
+func (e *stepFailed) Error() string { return e.err.Error() }
+func (e *stepFailed) Unwrap() error { return e.err }
+
+// maxConflictRetries is how often a transaction runs again after store.ErrConflict.
+const maxConflictRetries = 64
+
+// change is one transaction on one instance: what it read, and what it will write.
+type change struct {
+	s      *Service
+	ctx    context.Context
+	tx     store.Tx
+	inst   *Instance
+	rs     *engine.Ruleset
+	w      *rulesets.Workflow
+	now    time.Time
+	events []Event
+	// callerInput: an input or answer that does not fit is the caller's error (Start, Answer),
+	// not the step's failure.
+	callerInput bool
+}
+
+// update runs fn on the instance in a transaction, again after a conflict, and commits.
+func (s *Service) update(ctx context.Context, id string, fn func(c *change) error) (*Instance, error) {
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		tx := s.store.Begin()
+		inst, err := loadInstance(tx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			tx.Discard()
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		if err != nil {
+			tx.Discard()
+			return nil, err
+		}
+		c, err := s.newChange(ctx, tx, inst)
+		if err == nil {
+			err = fn(c)
+		}
+		if err == nil {
+			err = c.write()
+		}
+		if err != nil {
+			tx.Discard()
+			return nil, err
+		}
+		switch err := tx.Commit(); {
+		case err == nil:
+			inst.Rev++
+			s.poke()
+			return inst, nil
+		case errors.Is(err, store.ErrConflict) && attempt < maxConflictRetries:
+			backoff(ctx, attempt)
+		default:
+			return nil, err
+		}
+	}
+}
+
+func backoff(ctx context.Context, attempt int) {
+	d := time.Duration(rand.Int64N(int64(time.Millisecond) * int64(min(attempt+1, 20))))
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
+
+func (s *Service) newChange(ctx context.Context, tx store.Tx, inst *Instance) (*change, error) {
+	rs, err := s.opts.Resolve(inst.Workflow, inst.Version)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s: instance %s is pinned to version %s: %w", inst.Workflow, inst.ID, inst.Version, err)
+	}
+	w := rs.Model().Workflow
+	if w == nil {
+		return nil, fmt.Errorf("%w: %s@%s", ErrNotWorkflow, inst.Workflow, inst.Version)
+	}
+	return &change{s: s, ctx: ctx, tx: tx, inst: inst, rs: rs, w: w, now: s.opts.Now().UTC()}, nil
+}
+
+// write puts the instance and its new history events in the transaction.
+func (c *change) write() error {
+	c.inst.settle()
+	c.inst.UpdatedAt = c.now
+	for _, e := range c.events {
+		p, err := props(e)
+		if err != nil {
+			return err
+		}
+		if _, err := c.tx.Put(EventKind, &store.Record{ID: eventID(c.inst.ID, e.Seq), Props: p}, c.now); err != nil {
+			return err
+		}
+	}
+	p, err := props(c.inst)
+	if err != nil {
+		return err
+	}
+	_, err = c.tx.Put(InstanceKind, &store.Record{ID: c.inst.ID, Props: p}, c.now)
+	return err
+}
+
+func (c *change) event(step, event string, detail map[string]any) {
+	c.inst.Seq++
+	c.events = append(c.events, Event{Seq: c.inst.Seq, At: c.now, Step: step, Event: event, Detail: detail})
+}
+
+func (c *change) step(name string) *rulesets.Step { return c.w.Step(name) }
+
+func (c *change) newToken(group string) *Token {
+	n := len(c.inst.Tokens) + c.inst.Seq // unique within the instance: Seq only grows
+	t := &Token{ID: fmt.Sprintf("t%d", n+1), Group: group}
+	for c.inst.token(t.ID) != nil {
+		n++
+		t.ID = fmt.Sprintf("t%d", n+1)
+	}
+	c.inst.Tokens = append(c.inst.Tokens, t)
+	return t
+}
+
+// setTimer replaces the token's timer record with one of kind due at due.
+func (c *change) setTimer(tok *Token, kind string, due time.Time) error {
+	if err := c.dropTimer(tok); err != nil {
+		return err
+	}
+	t := timer{Instance: c.inst.ID, Token: tok.ID, Kind: kind, Step: tok.Step, Due: due.UTC()}
+	t.ID = timerID(due, c.inst.ID, tok.ID, kind)
+	p, err := props(t)
+	if err != nil {
+		return err
+	}
+	if _, err := c.tx.Put(TimerKind, &store.Record{ID: t.ID, Props: p}, c.now); err != nil {
+		return err
+	}
+	tok.Timer = t.ID
+	return nil
+}
+
+// dropTimer deletes the token's timer record. Deleting reads it, so a process that fires the same
+// timer at the same time conflicts with this transaction: one of them wins.
+func (c *change) dropTimer(tok *Token) error {
+	if tok.Timer == "" {
+		return nil
+	}
+	err := c.tx.Delete(TimerKind, tok.Timer)
+	tok.Timer = ""
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// ready makes the token runnable now.
+func (c *change) ready(tok *Token) error {
+	tok.State, tok.Kind, tok.Until = tokenReady, "", nil
+	return c.setTimer(tok, timerRun, c.now)
+}
+
+// wait parks the token; with until, a timer of kind wakes it.
+func (c *change) wait(tok *Token, kind string, until *time.Time, timerKind string) error {
+	tok.State, tok.Kind, tok.Until = tokenWaiting, kind, until
+	if until == nil {
+		return c.dropTimer(tok)
+	}
+	return c.setTimer(tok, timerKind, *until)
+}
+
+// arrive moves the token to a step: a step that needs no code (a delay for a fixed time, a wait,
+// an upload, a fork, a join) is entered at once; any other becomes ready.
+func (c *change) arrive(tok *Token, name string) error {
+	s := c.step(name)
+	if s == nil {
+		return fmt.Errorf("workflow %s: no step %s", c.inst.Workflow, name)
+	}
+	tok.Step, tok.RunID, tok.Attempt, tok.Payload = name, uuid.NewString(), 0, nil
+	c.event(name, EventEntered, nil)
+	loc := c.rs.Model().Location()
+	switch s.Type {
+	case rulesets.StepDelay:
+		if s.For != nil {
+			due := s.For.AddTo(c.now, loc).UTC()
+			return c.wait(tok, WaitDelay, &due, timerDelay)
+		}
+	case rulesets.StepWait, rulesets.StepUpload:
+		kind := WaitTask
+		if s.Type == rulesets.StepUpload {
+			kind = WaitUpload
+		}
+		var until *time.Time
+		if s.Timeout != nil {
+			due := s.Timeout.AddTo(c.now, loc).UTC()
+			until = &due
+		}
+		return c.wait(tok, kind, until, timerTimeout)
+	case rulesets.StepFork:
+		if err := c.dropTimer(tok); err != nil {
+			return err
+		}
+		c.inst.removeToken(tok.ID)
+		group := s.Name + ":" + tok.RunID
+		for _, b := range s.Branches {
+			if err := c.arrive(c.newToken(group), b); err != nil {
+				return err
+			}
+		}
+		return nil
+	case rulesets.StepJoin:
+		return c.join(tok, s)
+	}
+	return c.ready(tok)
+}
+
+// join counts a branch in; the last one to arrive goes on as the fork's single line.
+func (c *change) join(tok *Token, s *rulesets.Step) error {
+	if err := c.dropTimer(tok); err != nil {
+		return err
+	}
+	group := tok.Group
+	fork := c.step(strings.SplitN(group, ":", 2)[0])
+	if group == "" || fork == nil {
+		return c.arrive(tok, s.Next) // not in a branch: the loader makes this impossible
+	}
+	c.inst.removeToken(tok.ID)
+	if c.inst.Joins == nil {
+		c.inst.Joins = map[string]int{}
+	}
+	c.inst.Joins[group]++
+	if c.inst.Joins[group] < len(fork.Branches) {
+		return nil
+	}
+	delete(c.inst.Joins, group)
+	c.event(s.Name, EventCompleted, nil)
+	return c.arrive(c.newToken(""), s.Next)
+}
+
+// exec runs the token's step in the transaction and takes its new state.
+func (c *change) exec(tok *Token, s *rulesets.Step, call engine.StepCall) (*engine.StepResult, error) {
+	call.Step = s.Name
+	call.Input = c.inst.Input
+	call.State = c.inst.State
+	call.Workflow = engine.WorkflowInfo{InstanceID: c.inst.ID, Name: c.inst.Workflow, Version: c.inst.Version,
+		Step: s.Name, StepRunID: tok.RunID, StartedAt: c.inst.CreatedAt}
+	opts := c.s.opts.Exec
+	opts.Now, opts.Store = c.now, nil
+	res, err := c.rs.ExecuteStep(c.ctx, c.tx, call, opts)
+	if err != nil {
+		var ie *engine.InputError
+		var ee *engine.EvalError
+		switch {
+		case errors.As(err, &ie) && c.callerInput:
+			return nil, err // the input or the answer does not fit: the caller's mistake, nothing changes
+		case errors.As(err, &ee) && ee.Kind == "canceled":
+			return nil, err // shutting down: the step runs again later
+		case errors.As(err, &ee), errors.As(err, &ie):
+			return nil, &stepFailed{token: tok.ID, err: err}
+		}
+		return nil, err
+	}
+	c.inst.State = res.State
+	for _, a := range res.Alerts {
+		if len(c.inst.Alerts) < maxAlerts {
+			c.inst.Alerts = append(c.inst.Alerts, Alert{Step: s.Name, Name: a.Name, Level: a.Level, Message: a.Message})
+		}
+	}
+	return res, nil
+}
+
+// maxAlerts bounds the alerts an instance keeps.
+const maxAlerts = 1000
+
+// run executes a ready token's step (or a waiting one's, resumed with its payload) and moves it on.
+func (c *change) run(tok *Token) error {
+	s := c.step(tok.Step)
+	if s == nil {
+		return fmt.Errorf("workflow %s@%s has no step %s", c.inst.Workflow, c.inst.Version, tok.Step)
+	}
+	if err := c.dropTimer(tok); err != nil {
+		return err
+	}
+	switch s.Type {
+	case rulesets.StepStart, rulesets.StepAction:
+		if s.Code != nil {
+			if _, err := c.exec(tok, s, engine.StepCall{}); err != nil {
+				return err
+			}
+		}
+		c.event(s.Name, EventCompleted, nil)
+		return c.arrive(tok, s.Next)
+	case rulesets.StepSwitch:
+		res, err := c.exec(tok, s, engine.StepCall{})
+		if err != nil {
+			return err
+		}
+		key, next := caseOf(s, res.Value)
+		if next == "" {
+			return &stepFailed{token: tok.ID, err: fmt.Errorf("step %s: the value %s matches no case and there is no default", s.Name, key)}
+		}
+		c.event(s.Name, EventCompleted, map[string]any{"case": key})
+		return c.arrive(tok, next)
+	case rulesets.StepDelay: // with until: when does it end?
+		res, err := c.exec(tok, s, engine.StepCall{Until: true})
+		if err != nil {
+			return err
+		}
+		due := res.Value.(time.Time).UTC()
+		if !due.After(c.now) {
+			c.event(s.Name, EventTimer, map[string]any{"until": due})
+			return c.arrive(tok, s.Next)
+		}
+		return c.wait(tok, WaitDelay, &due, timerDelay)
+	case rulesets.StepWait, rulesets.StepUpload:
+		call, event := engine.StepCall{Answer: tok.Payload}, EventAnswered
+		if s.Type == rulesets.StepUpload {
+			call, event = engine.StepCall{Upload: tok.Payload}, EventUploaded
+		}
+		if call.Answer == nil && s.Type == rulesets.StepWait {
+			call.Answer = map[string]any{}
+		}
+		if tok.Payload == nil {
+			return fmt.Errorf("step %s has nothing to resume with", s.Name)
+		}
+		c.event(s.Name, event, map[string]any{"value": tok.Payload})
+		if s.Code != nil {
+			if _, err := c.exec(tok, s, call); err != nil {
+				return err
+			}
+		}
+		c.event(s.Name, EventCompleted, nil)
+		return c.arrive(tok, s.Next)
+	case rulesets.StepEnd:
+		res, err := c.exec(tok, s, engine.StepCall{})
+		if err != nil {
+			return err
+		}
+		c.inst.Result = res.Value
+		if s.Code == nil {
+			c.inst.Result = res.Output
+		}
+		c.inst.Step = s.Name
+		c.inst.Status = s.Status
+		for _, t := range c.inst.Tokens {
+			if err := c.dropTimer(t); err != nil {
+				return err
+			}
+		}
+		c.inst.Tokens, c.inst.Joins = nil, nil
+		c.event(s.Name, EventEnded, map[string]any{"status": s.Status})
+		return nil
+	}
+	// fork, join: entered on arrival, never ready
+	return c.arrive(tok, tok.Step)
+}
+
+// caseOf picks a switch's next step for its value: the case written as the value's text, else
+// the default.
+func caseOf(s *rulesets.Step, v any) (key, next string) {
+	switch x := v.(type) {
+	case string:
+		key = x
+	case bool:
+		key = fmt.Sprint(x)
+	case float64:
+		key = fmt.Sprint(x)
+	case nil:
+		key = "null"
+	default:
+		key = fmt.Sprintf("(%T)", v)
+	}
+	for _, cs := range s.Cases {
+		if cs.Value == key {
+			return key, cs.Step
+		}
+	}
+	return key, s.Default
+}
+
+// fail records a step's failure in a transaction of its own (the failed one was discarded): a try
+// left waits for its backoff, the last one makes the instance an incident.
+func (s *Service) fail(ctx context.Context, id string, f *stepFailed, payload map[string]any) (*Instance, error) {
+	return s.update(ctx, id, func(c *change) error {
+		tok := c.inst.token(f.token)
+		if tok == nil {
+			return nil
+		}
+		if err := c.dropTimer(tok); err != nil {
+			return err
+		}
+		if payload != nil {
+			tok.Payload = payload
+		}
+		tok.Attempt++
+		se := &StepError{Step: tok.Step, Kind: "error", Message: f.err.Error(), Attempt: tok.Attempt}
+		var ee *engine.EvalError
+		if errors.As(f.err, &ee) {
+			se.Kind, se.Message, se.At = ee.Kind, ee.Message, ee.At
+		}
+		detail := map[string]any{"attempt": tok.Attempt, "error": se.Message, "kind": se.Kind}
+		if se.At != "" {
+			detail["at"] = se.At
+		}
+		st := c.step(tok.Step)
+		if st != nil && st.Retry != nil && tok.Attempt <= st.Retry.Max {
+			due := c.now.Add(retryDelay(st.Retry, tok.Attempt))
+			detail["retryAt"] = due
+			c.event(tok.Step, EventFailed, detail)
+			return c.wait(tok, WaitRetry, &due, timerRetry)
+		}
+		c.event(tok.Step, EventFailed, detail)
+		tok.State, tok.Kind, tok.Until = tokenFailed, "", nil
+		c.inst.Error = se
+		c.inst.Step = tok.Step
+		return nil
+	})
+}
+
+// retryDelay is the backoff before try n+1: backoff·2^(n-1), 1s when none is declared, at most a day.
+func retryDelay(r *rulesets.Retry, n int) time.Duration {
+	base := time.Second
+	if r.Backoff != nil {
+		base = r.Backoff.Clock + time.Duration(r.Backoff.Days)*24*time.Hour
+	}
+	d := base << min(n-1, 20)
+	return min(d, 24*time.Hour)
+}
