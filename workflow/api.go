@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/kubusdev/kubus/builtins/documents"
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/rulesets"
 	"github.com/kubusdev/kubus/store"
@@ -422,4 +425,141 @@ func (s *Service) NextDue() (time.Time, bool, error) {
 		return time.Time{}, false, err
 	}
 	return ts[0].Due, true, nil
+}
+
+// File is an uploaded file on its way in: Body is read up to the step's cap.
+type File struct {
+	Name        string
+	ContentType string
+	Body        io.Reader
+}
+
+// Upload gives the upload step the instance waits at its file: the content type must be one the
+// step accepts (and the content must look like it), the size within the step's maxBytes. The file
+// becomes a document in the store, in the transaction of the step that receives it.
+func (s *Service) Upload(ctx context.Context, id, step string, f File) (*Instance, error) {
+	inst, err := s.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.opts.Resolve(inst.Workflow, inst.Version)
+	if err != nil {
+		return nil, err
+	}
+	st := rs.Model().Workflow.Step(step)
+	if st == nil || st.Type != rulesets.StepUpload {
+		return nil, &StateError{Instance: id, Status: inst.Status, Message: fmt.Sprintf("workflow %s has no upload step %s", inst.Workflow, step)}
+	}
+	limit := s.UploadLimit(st)
+	ct := normalizeType(f.ContentType)
+	if err := checkType(st.Accept, ct); err != nil {
+		return nil, err
+	}
+	content, err := io.ReadAll(io.LimitReader(f.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the upload: %w", err)
+	}
+	if int64(len(content)) > limit {
+		return nil, fmt.Errorf("%w: step %s takes at most %d bytes", ErrTooLarge, step, limit)
+	}
+	if err := checkContent(ct, content); err != nil {
+		return nil, err
+	}
+	name := f.Name
+	if name == "" {
+		name = "upload"
+	}
+	var failed *stepFailed
+	var payload map[string]any
+	inst, err = s.update(ctx, id, func(c *change) error {
+		tok, err := c.waitingAt(step, rulesets.StepUpload)
+		if err != nil {
+			return err
+		}
+		doc, err := documents.Save(c.tx, name, ct, content, limit, c.now)
+		if err != nil {
+			return err
+		}
+		payload = doc.Plain()
+		tok.Payload = payload
+		c.callerInput = true
+		return c.run(tok)
+	})
+	if errors.As(err, &failed) {
+		if err := s.saveThenFail(ctx, id, failed, name, ct, content, limit); err != nil {
+			return nil, err
+		}
+		return s.Get(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.drive(ctx, inst.ID)
+}
+
+// saveThenFail keeps the uploaded document when the step that received it failed, so that a retry
+// resumes with it.
+func (s *Service) saveThenFail(ctx context.Context, id string, failed *stepFailed, name, ct string, content []byte, limit int64) error {
+	tx := s.store.Begin()
+	doc, err := documents.Save(tx, name, ct, content, limit, s.opts.Now())
+	if err == nil {
+		err = tx.Commit()
+	}
+	tx.Discard()
+	if err != nil {
+		return err
+	}
+	_, err = s.fail(ctx, id, failed, doc.Plain())
+	return err
+}
+
+// UploadLimit is the most an upload step takes: its maxBytes, else the service's default, never
+// more than the hard cap.
+func (s *Service) UploadLimit(st *rulesets.Step) int64 {
+	limit := s.opts.MaxUploadBytes
+	if st.MaxBytes > 0 {
+		limit = st.MaxBytes
+	}
+	return min(limit, s.opts.HardMaxUploadBytes)
+}
+
+func normalizeType(ct string) string {
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		return mt
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// checkType matches a content type against the step's accept list (type/*, */* allowed).
+func checkType(accept []string, ct string) error {
+	if len(accept) == 0 {
+		return nil
+	}
+	for _, a := range accept {
+		if a == ct || a == "*/*" || strings.HasSuffix(a, "/*") && strings.HasPrefix(ct, strings.TrimSuffix(a, "*")) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %q (it accepts %s)", ErrContentType, ct, strings.Join(accept, ", "))
+}
+
+// magic are the first bytes of the types whose content is checked: a file sent as a PDF must be one.
+var magic = map[string][]string{
+	"application/pdf": {"%PDF-"},
+	"image/jpeg":      {"\xff\xd8\xff"},
+	"image/png":       {"\x89PNG\r\n\x1a\n"},
+	"image/gif":       {"GIF87a", "GIF89a"},
+}
+
+func checkContent(ct string, content []byte) error {
+	sigs, ok := magic[ct]
+	if !ok {
+		return nil
+	}
+	for _, sig := range sigs {
+		if strings.HasPrefix(string(content[:min(len(content), 16)]), sig) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: the content is not %s", ErrContentType, ct)
 }

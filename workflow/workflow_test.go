@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubusdev/kubus/builtins/documents"
 	"github.com/kubusdev/kubus/builtins/std"
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/store"
@@ -347,5 +348,70 @@ func TestRacingAnswers(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d answered events", n)
+	}
+}
+
+const uploadFlow = `name: up-flow
+workflow:
+  state: {Doc: string, Size: number}
+  steps:
+    Start: {type: start, next: Payslip}
+    Payslip:
+      type: upload
+      accept: [application/pdf, image/*]
+      maxBytes: 64
+      timeout: P1D
+      onTimeout: Late
+      expression: "state.Doc = upload.id; state.Size = upload.size"
+      next: Done
+    Done: {type: end, expression: "state.Doc"}
+    Late: {type: end, status: failed}
+`
+
+func TestUpload(t *testing.T) {
+	f := newFixture(t, uploadFlow)
+	inst, err := f.svc.Start(f.ctx, f.rs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.Waiting[0].Kind != workflow.WaitUpload || inst.Waiting[0].Until == nil {
+		t.Fatalf("waiting: %+v", inst.Waiting)
+	}
+	pdf := "%PDF-1.4 a tiny payslip"
+	refused := []struct {
+		name string
+		file workflow.File
+		want error
+	}{
+		{"wrong type", workflow.File{Name: "a.txt", ContentType: "text/plain", Body: strings.NewReader("hi")}, workflow.ErrContentType},
+		{"not a pdf", workflow.File{Name: "a.pdf", ContentType: "application/pdf", Body: strings.NewReader("MZ\x90\x00")}, workflow.ErrContentType},
+		{"too large", workflow.File{Name: "a.pdf", ContentType: "application/pdf", Body: strings.NewReader("%PDF-" + strings.Repeat("x", 64))}, workflow.ErrTooLarge},
+	}
+	for _, r := range refused {
+		if _, err := f.svc.Upload(f.ctx, inst.ID, "Payslip", r.file); !errors.Is(err, r.want) {
+			t.Errorf("%s: %v", r.name, err)
+		}
+	}
+	if got := f.get(inst.ID); got.Rev != inst.Rev {
+		t.Errorf("a refused upload changed the instance")
+	}
+	inst, err = f.svc.Upload(f.ctx, inst.ID, "Payslip", workflow.File{Name: "payslip.pdf", ContentType: "application/pdf; charset=binary", Body: strings.NewReader(pdf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.Status != workflow.StatusCompleted || inst.State["Size"] != float64(len(pdf)) {
+		t.Fatalf("after upload: %s %v", inst.Status, inst.State)
+	}
+	tx := f.st.Begin()
+	defer tx.Discard()
+	doc, err := documents.Get(tx, inst.Result.(string))
+	if err != nil || string(doc.Content) != pdf || doc.Name != "payslip.pdf" || doc.ContentType != "application/pdf" {
+		t.Errorf("document: %+v %v", doc, err)
+	}
+	// Uploading again: it is not waiting any more.
+	_, err = f.svc.Upload(f.ctx, inst.ID, "Payslip", workflow.File{Name: "b.pdf", ContentType: "application/pdf", Body: strings.NewReader(pdf)})
+	var se *workflow.StateError
+	if !errors.As(err, &se) {
+		t.Errorf("second upload: %v", err)
 	}
 }
