@@ -29,6 +29,9 @@ func (s *Service) Start(ctx context.Context, rs *engine.Ruleset, input map[strin
 	if input == nil {
 		input = map[string]any{}
 	}
+	if err := s.pin(rs); err != nil {
+		return nil, err
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return nil, err
@@ -265,7 +268,7 @@ func (s *Service) List(o ListOptions) (list []*Instance, next string, err error)
 			break
 		}
 		inst := &Instance{}
-		if err := fromProps(r.Props, inst); err != nil {
+		if err := fromProps(r.Props, (*stored)(inst)); err != nil {
 			return nil, "", err
 		}
 		inst.Rev = r.Rev
@@ -562,4 +565,9 @@ func checkContent(ct string, content []byte) error {
 		}
 	}
 	return fmt.Errorf("%w: the content is not %s", ErrContentType, ct)
+}
+
+// Ruleset is the ruleset version an instance runs on.
+func (s *Service) Ruleset(inst *Instance) (*engine.Ruleset, error) {
+	return s.opts.Resolve(inst.Workflow, inst.Version)
 }

@@ -78,9 +78,38 @@ type Instance struct {
 	Rev uint64 `json:"-"`
 
 	// The run's bookkeeping, kept in the record but not part of the contract's shape.
-	Tokens []*Token       `json:"tokens,omitempty"`
-	Joins  map[string]int `json:"joins,omitempty"` // fork activation → branches arrived at its join
-	Seq    int            `json:"seq"`             // history events written so far
+	Tokens   []*Token       `json:"tokens,omitempty"`
+	Joins    map[string]int `json:"joins,omitempty"` // fork activation → branches arrived at its join
+	Seq      int            `json:"seq"`             // history events written so far
+	TokenSeq int            `json:"tokenSeq"`        // tokens made so far
+}
+
+// stored is an Instance as its record keeps it: with its bookkeeping.
+type stored Instance
+
+// MarshalJSON writes the contract's shape, without the bookkeeping.
+func (inst *Instance) MarshalJSON() ([]byte, error) {
+	type public struct {
+		ID        string         `json:"id"`
+		Workflow  string         `json:"workflow"`
+		Version   string         `json:"version"`
+		Status    string         `json:"status"`
+		Input     map[string]any `json:"input"`
+		State     map[string]any `json:"state"`
+		Waiting   []Waiting      `json:"waiting"`
+		Step      string         `json:"step,omitempty"`
+		Result    any            `json:"result,omitempty"`
+		Alerts    []Alert        `json:"alerts,omitempty"`
+		Error     *StepError     `json:"error,omitempty"`
+		CreatedAt time.Time      `json:"createdAt"`
+		UpdatedAt time.Time      `json:"updatedAt"`
+	}
+	w := inst.Waiting
+	if w == nil {
+		w = []Waiting{}
+	}
+	return json.Marshal(public{inst.ID, inst.Workflow, inst.Version, inst.Status, inst.Input, inst.State, w, inst.Step,
+		inst.Result, inst.Alerts, inst.Error, inst.CreatedAt, inst.UpdatedAt})
 }
 
 // Waiting is one thing an instance waits for.
@@ -197,7 +226,7 @@ func loadInstance(tx store.Tx, id string) (*Instance, error) {
 		return nil, err
 	}
 	inst := &Instance{}
-	if err := fromProps(rec.Props, inst); err != nil {
+	if err := fromProps(rec.Props, (*stored)(inst)); err != nil {
 		return nil, fmt.Errorf("workflow: instance %s: %w", id, err)
 	}
 	inst.Rev = rec.Rev

@@ -58,7 +58,15 @@ func New(eng *engine.Engine, s store.Store, opts Options) *Service {
 		opts.HardMaxUploadBytes = 64 << 20
 	}
 	if opts.Resolve == nil {
-		opts.Resolve = func(name, version string) (*engine.Ruleset, error) { return eng.Get(name + "@" + version) }
+		opts.Resolve = func(name, version string) (*engine.Ruleset, error) {
+			rs, err := eng.Get(name + "@" + version)
+			if sr, ok := s.(engine.StoredRulesets); err != nil && ok {
+				// Started before a restart, on a version no folder has any more: the store keeps
+				// every version an instance was started on (pin).
+				return eng.LoadStored(sr, name, version)
+			}
+			return rs, err
+		}
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4
@@ -99,6 +107,29 @@ type stepFailed struct {
 
 func (e *stepFailed) Error() string { return e.err.Error() }
 func (e *stepFailed) Unwrap() error { return e.err }
+
+// versionStore is a store that keeps ruleset versions (store.Bolt).
+type versionStore interface {
+	PutRuleset(name, version string, doc []byte, now time.Time) (bool, error)
+}
+
+// pin stores the version an instance starts on, so that the instance can run to its end on it
+// after a restart, whatever folders are loaded then. A version stored with other content is
+// refused: the instances on it would run other code than they started on.
+func (s *Service) pin(rs *engine.Ruleset) error {
+	vs, ok := s.store.(versionStore)
+	if !ok {
+		return nil
+	}
+	doc, err := rulesets.ExportJSON(rs.Model())
+	if err != nil {
+		return err
+	}
+	if _, err := vs.PutRuleset(rs.Name(), rs.Version(), doc, s.opts.Now()); err != nil {
+		return fmt.Errorf("workflow %s: %w", rs.Name(), err)
+	}
+	return nil
+}
 
 // maxConflictRetries is how often a transaction runs again after store.ErrConflict.
 const maxConflictRetries = 64
@@ -191,7 +222,7 @@ func (c *change) write() error {
 			return err
 		}
 	}
-	p, err := props(c.inst)
+	p, err := props((*stored)(c.inst))
 	if err != nil {
 		return err
 	}
@@ -207,12 +238,8 @@ func (c *change) event(step, event string, detail map[string]any) {
 func (c *change) step(name string) *rulesets.Step { return c.w.Step(name) }
 
 func (c *change) newToken(group string) *Token {
-	n := len(c.inst.Tokens) + c.inst.Seq // unique within the instance: Seq only grows
-	t := &Token{ID: fmt.Sprintf("t%d", n+1), Group: group}
-	for c.inst.token(t.ID) != nil {
-		n++
-		t.ID = fmt.Sprintf("t%d", n+1)
-	}
+	c.inst.TokenSeq++
+	t := &Token{ID: fmt.Sprintf("t%d", c.inst.TokenSeq), Group: group}
 	c.inst.Tokens = append(c.inst.Tokens, t)
 	return t
 }
