@@ -42,6 +42,7 @@ var problemKinds = map[string]struct {
 	"precondition-failed":   {http.StatusPreconditionFailed, "The If-Match condition does not hold"},
 	"body-too-large":        {http.StatusRequestEntityTooLarge, "The request body is too large"},
 	"unsupported-media":     {http.StatusUnsupportedMediaType, "The request body must be application/json"},
+	"unsupported-upload":    {http.StatusUnsupportedMediaType, "The upload's content type is not accepted"},
 	"evaluation-failed":     {http.StatusUnprocessableEntity, "The ruleset could not be evaluated"},
 	"overloaded":            {http.StatusServiceUnavailable, "Too many requests in flight"},
 	"not-ready":             {http.StatusServiceUnavailable, "Not ready"},

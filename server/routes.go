@@ -71,7 +71,7 @@ func (s *Server) table() []*route {
 		{Method: "GET", Pattern: "/api/keys", Access: []string{"admin"}, Tag: "keys", Summary: "Every key: id, name, scopes, created, expires, last used (never the key)", Status: append([]int{ok}, std...), handle: s.listKeys},
 		{Method: "POST", Pattern: "/api/keys", Access: []string{"admin"}, Tag: "keys", Summary: "Create a key: the answer shows it this once", Body: true, Status: append([]int{201, 400, 413, 415}, std...), handle: s.createKey},
 		{Method: "DELETE", Pattern: "/api/keys/{id}", Access: []string{"admin"}, Tag: "keys", Summary: "Revoke a key (refused from the next request on)", Status: append([]int{ok, 404}, std...), handle: s.revokeKey},
-	}, s.dataRoutes()...)
+	}, append(s.dataRoutes(), s.workflowRoutes()...)...)
 }
 
 // Routes lists the table as (method, pattern, access) for tests and documentation.
@@ -92,12 +92,38 @@ type RouteInfo struct {
 	Status          []int
 }
 
+// instancePrefix starts the routes of one workflow instance. Their patterns and those of a named
+// workflow's routes (/api/workflows/{name}/instances) both match /api/workflows/instances/instances,
+// which net/http refuses to register side by side; so the two groups get muxes of their own, and a
+// workflow ruleset named "instances" is not reachable by name (the catalog warns about it).
+const instancePrefix = "/api/workflows/instances/"
+
 // buildMux registers every route, wrapped in what every request goes through.
 func (s *Server) buildMux() http.Handler {
+	var main, inst []*route
+	for _, rt := range s.routes {
+		if strings.HasPrefix(rt.Pattern, instancePrefix) {
+			inst = append(inst, rt)
+		} else {
+			main = append(main, rt)
+		}
+	}
+	mainMux, instMux := s.mux(main), s.mux(inst)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, instancePrefix) {
+			instMux.ServeHTTP(w, r)
+			return
+		}
+		mainMux.ServeHTTP(w, r)
+	})
+}
+
+// mux registers a group of routes that net/http can tell apart, with the 404 and 405 answers.
+func (s *Server) mux(routes []*route) http.Handler {
 	mux := http.NewServeMux()
 	paths := http.NewServeMux() // the routes' paths for every method: 404 or 405?
 	allowed := map[string][]string{}
-	for _, rt := range s.routes {
+	for _, rt := range routes {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 		if _, ok := allowed[rt.Pattern]; !ok {
 			paths.Handle(rt.Pattern, http.NotFoundHandler())

@@ -21,6 +21,7 @@ import (
 
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/store"
+	"github.com/kubusdev/kubus/workflow"
 )
 
 // Config is what a server serves and how.
@@ -58,6 +59,8 @@ type Server struct {
 	decided *decisionLog
 	// inflight is a semaphore of MaxInflight slots.
 	inflight chan struct{}
+	// wf runs the workflows; Serve runs its scheduler.
+	wf *workflow.Service
 }
 
 // New loads the rulesets of cfg.Dirs and the store and builds the handler.
@@ -91,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DecisionLog != nil {
 		s.decided = &decisionLog{w: cfg.DecisionLog}
 	}
+	s.wf = workflow.New(cfg.Engine, cfg.Store, workflow.Options{Now: cfg.Now, Logger: cfg.Logger})
 	s.routes = s.table()
 	s.metrics = newMetrics(s.routes)
 	s.handler = s.buildMux()
@@ -154,6 +158,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, opts ServeOptions) 
 			}
 		}
 	}()
+	// The workflow scheduler fires due timers and runs ready steps while the server serves; it
+	// stops with ctx, and what it did not finish is in the store for the next start.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		_ = s.wf.Run(schedCtx, time.Second)
+	}()
+	defer func() { stopSched(); <-schedDone }()
 	s.log.Info("serving", "addr", ln.Addr().String(), "rulesets", len(s.eng.Rulesets()), "tls", srv.TLSConfig != nil)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

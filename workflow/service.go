@@ -405,7 +405,8 @@ func (c *change) run(tok *Token) error {
 	}
 	switch s.Type {
 	case rulesets.StepStart, rulesets.StepAction:
-		if s.Code != nil {
+		// The start step always runs: it checks the input and gives the state its defaults.
+		if s.Code != nil || s.Type == rulesets.StepStart {
 			if _, err := c.exec(tok, s, engine.StepCall{}); err != nil {
 				return err
 			}
