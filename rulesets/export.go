@@ -285,6 +285,9 @@ func testcaseTree(rs *Ruleset, tc *Testcase, mode exportMode) *Object {
 			o.Set(rs.key, items)
 		}
 	}
+	if len(tc.Steps) > 0 {
+		o.Set("steps", testStepsTree(tc.Steps, mode))
+	}
 	e := NewObject()
 	if tc.Expect.Output != nil {
 		e.Set("output", tc.Expect.Output)

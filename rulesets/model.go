@@ -344,6 +344,8 @@ type Testcase struct {
 	// runs, in the records' own shapes (the test runner checks them).
 	Consents   []*RecordFixture
 	DataDebits []*RecordFixture
+	// Steps script a workflow testcase: events and what to expect after each (wftests.go).
+	Steps []*TestStep
 }
 
 // RecordFixture is one record a testcase saves before it runs.

@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "ockto", "consents", "dataDebits", "expect", "tolerance"}
+	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "ockto", "consents", "dataDebits", "expect", "steps", "tolerance"}
 	testcaseKeysJSON = append(slices.Clone(testcaseKeys), "file", "store")
 	expectKeys       = []string{"output", "strict", "alerts", "error"}
 )
@@ -230,6 +230,9 @@ func (l *loader) testcase(d *decoder, n *yaml.Node, file, listField string, inde
 				d.problem(y.V, ef+".error", "write part of the expected error message, or null for no error", "expected text or null, got %s", kindName(y.V))
 			}
 		}
+	}
+	if x, ok := m["steps"]; ok {
+		l.testSteps(d, x.V, field+".steps", tc)
 	}
 	if x, ok := m["tolerance"]; ok {
 		if f, ok := d.number(x.V, field+".tolerance"); ok {

@@ -460,6 +460,7 @@ func (l *loader) checkTestcases() {
 		alertList = append(alertList, a.Name)
 	}
 	for _, info := range l.tcs {
+		l.checkTestSteps(info)
 		for _, e := range info.outKeys {
 			if outputs[e.Key] {
 				continue

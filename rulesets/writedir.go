@@ -63,6 +63,16 @@ func WriteDir(rs *Ruleset, dir string) error {
 			return err
 		}
 	}
+	for _, tc := range rs.Testcases {
+		for _, ts := range tc.Steps {
+			if ts.UploadFile == "" {
+				continue
+			}
+			if err := add(ts.UploadFile, ts.UploadContent, "the upload of testcase "+tc.Name); err != nil {
+				return err
+			}
+		}
+	}
 	if w := rs.Workflow; w != nil {
 		for _, st := range w.Steps {
 			if st.Code == nil {

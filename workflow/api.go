@@ -150,7 +150,7 @@ func (c *change) waitingAt(step, stepType string) (*Token, error) {
 	case s.Type != stepType:
 		return nil, refuse("step %s is a %s step, not a %s step", step, s.Type, stepType)
 	case c.inst.Terminal():
-		return nil, refuse("instance %s is %s", c.inst.ID, c.inst.Status)
+		return nil, refuse("instance %s has ended (%s at step %s): it waits for nothing", c.inst.ID, c.inst.Status, c.inst.Step)
 	}
 	for _, t := range c.inst.Tokens {
 		if t.Step == step && t.State == tokenWaiting && (t.Kind == WaitTask || t.Kind == WaitUpload) {

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/kubusdev/kubus/builtins"
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/rulesets"
 	"github.com/kubusdev/kubus/store"
@@ -70,6 +72,9 @@ func New(eng *engine.Engine, s store.Store, opts Options) *Service {
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4
+	}
+	if opts.Exec.LogLevel == builtins.LogNone {
+		opts.Exec.LogLevel = builtins.LogInfo // a step's console output goes into its history
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -147,7 +152,15 @@ type change struct {
 	// callerInput: an input or answer that does not fit is the caller's error (Start, Answer),
 	// not the step's failure.
 	callerInput bool
+	// console is what the running step logged, for its completed event.
+	console []string
 }
+
+// Bounds on the console output a step's history event keeps.
+const (
+	maxConsoleLines = 20
+	maxConsoleLine  = 500
+)
 
 // update runs fn on the instance in a transaction, again after a conflict, and commits.
 func (s *Service) update(ctx context.Context, id string, fn func(c *change) error) (*Instance, error) {
@@ -231,6 +244,14 @@ func (c *change) write() error {
 }
 
 func (c *change) event(step, event string, detail map[string]any) {
+	if len(c.console) > 0 && (event == EventCompleted || event == EventEnded) {
+		// What the step's code logged (console.log) goes with its completion.
+		if detail == nil {
+			detail = map[string]any{}
+		}
+		detail["console"] = c.console
+		c.console = nil
+	}
 	c.inst.Seq++
 	c.events = append(c.events, Event{Seq: c.inst.Seq, At: c.now, Step: step, Event: event, Detail: detail})
 }
@@ -383,6 +404,26 @@ func (c *change) exec(tok *Token, s *rulesets.Step, call engine.StepCall) (*engi
 		return nil, err
 	}
 	c.inst.State = res.State
+	c.console = nil
+	for _, d := range res.Diagnostics {
+		if len(c.console) == maxConsoleLines {
+			break
+		}
+		parts := make([]string, len(d.Arguments))
+		for i, a := range d.Arguments {
+			if str, ok := a.(string); ok {
+				parts[i] = str
+			} else {
+				parts[i] = compact(a)
+			}
+		}
+		line := strings.Join(parts, " ")
+		if len(line) > maxConsoleLine {
+			line = line[:maxConsoleLine] + "…"
+		}
+		c.console = append(c.console, line)
+		c.s.opts.Logger.Info("workflow console", "instance", c.inst.ID, "step", s.Name, "type", d.Type, "message", line)
+	}
 	for _, a := range res.Alerts {
 		if len(c.inst.Alerts) < maxAlerts {
 			c.inst.Alerts = append(c.inst.Alerts, Alert{Step: s.Name, Name: a.Name, Level: a.Level, Message: a.Message})
@@ -548,4 +589,13 @@ func retryDelay(r *rulesets.Retry, n int) time.Duration {
 	}
 	d := base << min(n-1, 20)
 	return min(d, 24*time.Hour)
+}
+
+// compact is a value as one line of JSON.
+func compact(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(data)
 }

@@ -97,7 +97,7 @@ func RunCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase) Cas
 }
 
 func needsStore(rs *engine.Ruleset, tc *rulesets.Testcase) bool {
-	return rs.NeedsStore() || len(tc.Consents) > 0 || len(tc.DataDebits) > 0
+	return rs.NeedsStore() || len(tc.Consents) > 0 || len(tc.DataDebits) > 0 || rs.Model().Workflow != nil
 }
 
 // runCase saves the testcase's fixtures in s (when it has a store), serves its Ockto scenario,
@@ -112,13 +112,17 @@ func runCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase, s s
 	}
 	// A testcase never reaches a real Ockto: without a scenario, Ockto reads as not configured.
 	opts := engine.ExecOptions{Now: now, Culture: tc.Culture, Store: s, Getenv: noOckto}
+	clock := &testClock{t: now} // a workflow's clock moves; the simulator follows it
 	if tc.Ockto != "" {
-		sim, err := serveOcktoSim(rs.Model(), tc, now)
+		sim, err := serveOcktoSim(rs.Model(), tc, clock.Now)
 		if err != nil {
 			return failed(rs, tc, "ockto", err)
 		}
 		defer sim.Close()
 		opts.Getenv = sim.getenv
+	}
+	if rs.Model().Workflow != nil {
+		return runWorkflowCase(ctx, rs, tc, s, opts, clock)
 	}
 	start := time.Now()
 	res, err := rs.Execute(ctx, tc.Input.Map(), opts)

@@ -47,7 +47,7 @@ func noOckto(name string) (string, bool) {
 // serveOcktoSim serves the simulator for a testcase with `ockto: <scenario>`: sessions started
 // without a testCaseId follow that scenario, the AIS consents are that scenario's, and its clock is
 // the testcase's clock, so the simulated dates are the same on every run.
-func serveOcktoSim(rs *rulesets.Ruleset, tc *rulesets.Testcase, now time.Time) (*ocktoSim, error) {
+func serveOcktoSim(rs *rulesets.Ruleset, tc *rulesets.Testcase, now func() time.Time) (*ocktoSim, error) {
 	var scenarios map[string]ocktosim.Scenario
 	if rs.OcktoScenarios != nil {
 		b, err := json.Marshal(rs.OcktoScenarios.Map())
@@ -59,7 +59,7 @@ func serveOcktoSim(rs *rulesets.Ruleset, tc *rulesets.Testcase, now time.Time) (
 		}
 	}
 	sim, err := ocktosim.New(scenarios, ocktosim.Options{Username: simUser, Password: simPassword, ProviderCode: simProvider,
-		Now: func() time.Time { return now }, Scenario: tc.Ockto, SlowDelay: 3 * time.Second})
+		Now: now, Scenario: tc.Ockto, SlowDelay: 3 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("%w (a testcase names a built-in scenario or one of %s in the ruleset folder)", err, rulesets.ScenariosFile)
 	}
