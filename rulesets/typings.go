@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -90,8 +91,12 @@ func TypingsAfter(rs *Ruleset, preceding string) string {
 	for _, m := range tsTopLevelType.FindAllStringSubmatch(preceding, -1) {
 		taken[m[1]] = true
 	}
+	entities := rs.Entities
+	if rs.Workflow != nil {
+		entities = append(slices.Clone(rs.Entities), rs.Workflow.State)
+	}
 	types := map[string]string{} // an entity's name → the name of its type, where they differ
-	for _, e := range rs.Entities {
+	for _, e := range entities {
 		if tsTakenTypes[e.Name] || taken[e.Name] {
 			n := "__Entity_" + e.Name
 			for taken[n] {
@@ -165,7 +170,7 @@ func TypingsAfter(rs *Ruleset, preceding string) string {
 		doc("Function", f.Description)
 		fmt.Fprintf(&b, "declare function %s(%s): %s;\n", f.Name, strings.Join(params, ", "), tsType(f.Returns))
 	}
-	for _, e := range rs.Entities {
+	for _, e := range entities {
 		n := e.Name
 		typ := n
 		if t, ok := types[n]; ok {
@@ -224,6 +229,39 @@ func TypingsAfter(rs *Ruleset, preceding string) string {
 	for _, r := range rs.Rules {
 		doc("Rule", r.Description)
 		fmt.Fprintf(&b, "declare const %s: %s;\n", r.Name, tsType(r.Type))
+	}
+	if w := rs.Workflow; w != nil {
+		state := StateEntity
+		if t, ok := types[state]; ok {
+			state = t
+		}
+		doc("The workflow's state: what a step writes here persists to the next step")
+		fmt.Fprintf(&b, "declare let %s: %s;\n", NameState, state)
+		doc("The running workflow instance and step (in rule code outside a step: null)")
+		fmt.Fprintf(&b, "declare const %s: {\n  readonly instanceId: string;\n  readonly name: string;\n  readonly version: string;\n  readonly step: string;\n  /** The same for every try of this visit of the step: make provider calls idempotent with it. */\n  readonly stepRunId: string;\n  readonly startedAt: Date;\n};\n", NameWorkflow)
+		var answers []string
+		for _, s := range w.Steps {
+			if s.Type != StepWait {
+				continue
+			}
+			if len(s.Answer) == 0 {
+				answers = append(answers, "Record<string, any>")
+				continue
+			}
+			var fields []string
+			for _, f := range s.Answer {
+				t := tsType(&f.Type)
+				if !f.Required && !f.HasDefault {
+					t += " | null"
+				}
+				fields = append(fields, fmt.Sprintf("%s: %s", f.Name, t))
+			}
+			answers = append(answers, "{ "+strings.Join(fields, "; ")+" }")
+		}
+		doc("In a wait step: the answer it resumes with (null elsewhere)")
+		fmt.Fprintf(&b, "declare const %s: %s;\n", NameAnswer, strings.Join(append(slices.Compact(answers), "null"), " | "))
+		doc("In an upload step: the uploaded document (null elsewhere)")
+		fmt.Fprintf(&b, "declare const %s: { readonly id: string; readonly name: string; readonly contentType: string; readonly size: number; readonly sha256: string } | null;\n", NameUpload)
 	}
 	return b.String()
 }

@@ -415,3 +415,66 @@ func TestUpload(t *testing.T) {
 		t.Errorf("second upload: %v", err)
 	}
 }
+
+// TestAnswerRacesTimeout answers a task at the moment its timeout fires, many times over: each
+// instance takes exactly one of the two transitions.
+func TestAnswerRacesTimeout(t *testing.T) {
+	f := newFixture(t, loanFlow)
+	var ids []string
+	for range 12 {
+		inst, err := f.svc.Start(f.ctx, f.rs, map[string]any{"Amount": 5.0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, inst.ID)
+	}
+	f.after(30 * time.Second)
+	f.after(30 * time.Second)
+	f.clk.Add(72 * time.Hour) // every Review timeout is due now
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if _, err := f.svc.Tick(f.ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.svc.Answer(f.ctx, id, "Review", map[string]any{"Approved": false})
+			var se *workflow.StateError
+			if err != nil && !errors.As(err, &se) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	answered, timedOut := 0, 0
+	for _, id := range ids {
+		evs, _ := f.svc.History(id)
+		a, to := 0, 0
+		for _, e := range evs {
+			switch {
+			case e.Event == workflow.EventAnswered:
+				a++
+			case e.Event == workflow.EventTimer && e.Step == "Review":
+				to++
+			}
+		}
+		inst := f.get(id)
+		switch {
+		case a == 1 && to == 0 && inst.Step == "Refused":
+			answered++
+		case a == 0 && to == 1 && inst.Step == "Expired":
+			timedOut++
+		default:
+			t.Errorf("%s: %d answers, %d timeouts, ended at %s", id, a, to, inst.Step)
+		}
+	}
+	t.Logf("%d answered first, %d timed out first", answered, timedOut)
+	if _, ok, _ := f.svc.NextDue(); ok {
+		t.Error("timers left")
+	}
+}
