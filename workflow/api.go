@@ -401,11 +401,15 @@ func (s *Service) poke() {
 	}
 }
 
-// dueTimers reads up to limit timer ids due at or before now, in due order.
-func (s *Service) dueTimers(now time.Time, limit int) ([]timer, error) {
+// dueTimers reads up to limit timers due at or before now with ids after `after`, in due order.
+func (s *Service) dueTimers(now time.Time, after string, limit int) ([]timer, error) {
 	tx := s.store.Begin()
 	defer tx.Discard()
-	recs, err := tx.Find(TimerKind, store.Query{IDTo: dueBefore(now), Limit: limit})
+	q := store.Query{IDTo: dueBefore(now), Limit: limit}
+	if after != "" {
+		q.IDFrom = after + "\x00"
+	}
+	recs, err := tx.Find(TimerKind, q)
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +427,7 @@ func (s *Service) dueTimers(now time.Time, limit int) ([]timer, error) {
 
 // NextDue is when the earliest timer is due (ok false when there is none).
 func (s *Service) NextDue() (time.Time, bool, error) {
-	ts, err := s.dueTimers(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 1)
+	ts, err := s.dueTimers(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), "", 1)
 	if err != nil || len(ts) == 0 {
 		return time.Time{}, false, err
 	}

@@ -149,6 +149,7 @@ type Token struct {
 	Attempt int        `json:"attempt,omitempty"` // failed tries of this visit
 	Group   string     `json:"group,omitempty"`   // the fork activation of a branch token
 	Timer   string     `json:"timer,omitempty"`   // the id of its timer record
+	Hops    int        `json:"hops,omitempty"`    // steps entered since it last waited for something
 	// Payload is the answer or upload a wait or upload step resumes with, kept while the step
 	// runs (and after it failed, so that a retry resumes with it).
 	Payload map[string]any `json:"payload,omitempty"`

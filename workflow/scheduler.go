@@ -13,7 +13,9 @@ import (
 // node. Whoever gets a timer, firing it is a transaction that deletes its record, so a timer handed
 // to two nodes still fires once.
 type TimerSource interface {
-	Due(now time.Time, limit int) ([]TimerRef, error)
+	// Due lists up to limit timers due at or before now whose ids come after `after` ("" for the
+	// first), in due order.
+	Due(now time.Time, after string, limit int) ([]TimerRef, error)
 }
 
 // TimerRef is a due timer: its record id, and the instance it belongs to.
@@ -26,8 +28,8 @@ type TimerRef struct {
 // storeTimers is the TimerSource of the service's own store.
 type storeTimers struct{ s *Service }
 
-func (st storeTimers) Due(now time.Time, limit int) ([]TimerRef, error) {
-	ts, err := st.s.dueTimers(now, limit)
+func (st storeTimers) Due(now time.Time, after string, limit int) ([]TimerRef, error) {
+	ts, err := st.s.dueTimers(now, after, limit)
 	out := make([]TimerRef, len(ts))
 	for i, t := range ts {
 		out[i] = TimerRef{ID: t.ID, Instance: t.Instance, Due: t.Due}
@@ -38,33 +40,33 @@ func (st storeTimers) Due(now time.Time, limit int) ([]TimerRef, error) {
 // tickBatch is how many due timers one round of Tick reads.
 const tickBatch = 512
 
-// Tick fires every timer due now and runs every ready step, until nothing more is due; it returns
-// how many timers it handled. Timers of one instance are handled in due order by one worker;
+// Tick makes one pass over the timers due now, in due order: it fires each (and runs the ready
+// steps that follow, up to MaxInlineSteps an instance), and returns how many it handled. One pass
+// always ends, whatever rule code does: a timer made again during the pass with an id the pass
+// has gone by waits for the next Tick. Timers of one instance are handled in order by one worker;
 // instances are spread over Options.Workers workers.
 func (s *Service) Tick(ctx context.Context) (int, error) {
 	return s.tick(ctx, storeTimers{s}, s.opts.Now)
 }
 
 func (s *Service) tick(ctx context.Context, src TimerSource, now func() time.Time) (int, error) {
-	total := 0
+	total, after, t0 := 0, "", now()
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		due, err := src.Due(now(), tickBatch)
+		due, err := src.Due(t0, after, tickBatch)
 		if err != nil {
 			return total, err
 		}
 		if len(due) == 0 {
 			return total, nil
 		}
+		after = due[len(due)-1].ID
 		n, err := s.fireAll(ctx, due)
 		total += n
 		if err != nil {
 			return total, err
-		}
-		if n == 0 {
-			return total, nil // every one was gone already: let the next tick look again
 		}
 	}
 }
@@ -91,6 +93,13 @@ func (s *Service) fireAll(ctx context.Context, due []TimerRef) (int, error) {
 			defer wg.Done()
 			for _, t := range q {
 				err := s.fire(ctx, t.ID)
+				if err == nil {
+					// What became ready goes on now, not a tick later.
+					_, err = s.drive(ctx, t.Instance)
+					if errors.Is(err, ErrNotFound) {
+						err = nil
+					}
+				}
 				mu.Lock()
 				if err == nil {
 					fired++

@@ -303,9 +303,13 @@ func (c *change) ready(tok *Token) error {
 	return c.setTimer(tok, timerRun, c.now)
 }
 
-// wait parks the token; with until, a timer of kind wakes it.
+// wait parks the token; with until, a timer of kind wakes it. A wait that lasts (for a person, a
+// document, or a time still to come) ends the run of steps without waiting that arrive counts.
 func (c *change) wait(tok *Token, kind string, until *time.Time, timerKind string) error {
 	tok.State, tok.Kind, tok.Until = tokenWaiting, kind, until
+	if until == nil || until.After(c.now) {
+		tok.Hops = 0
+	}
 	if until == nil {
 		return c.dropTimer(tok)
 	}
@@ -320,6 +324,11 @@ func (c *change) arrive(tok *Token, name string) error {
 		return fmt.Errorf("workflow %s: no step %s", c.inst.Workflow, name)
 	}
 	tok.Step, tok.RunID, tok.Attempt, tok.Payload = name, uuid.NewString(), 0, nil
+	if tok.Hops++; tok.Hops > MaxStepsWithoutWait {
+		// A loop through a delay whose `until` has always passed: the loader's check that every
+		// cycle waits cannot see that, so the instance stops here instead of spinning.
+		return &stepFailed{token: tok.ID, err: fmt.Errorf("step %s: the instance entered %d steps without waiting (a loop whose delay never waits?)", name, MaxStepsWithoutWait)}
+	}
 	c.event(name, EventEntered, nil)
 	loc := c.rs.Model().Location()
 	switch s.Type {
@@ -432,6 +441,12 @@ func (c *change) exec(tok *Token, s *rulesets.Step, call engine.StepCall) (*engi
 	return res, nil
 }
 
+// MaxStepsWithoutWait bounds the steps a token enters without a wait that lasts.
+const MaxStepsWithoutWait = 1000
+
+// maxDelay bounds how far away a delay's `until` may be.
+const maxDelay = 100 * 366 * 24 * time.Hour
+
 // maxAlerts bounds the alerts an instance keeps.
 const maxAlerts = 1000
 
@@ -471,6 +486,9 @@ func (c *change) run(tok *Token) error {
 			return err
 		}
 		due := res.Value.(time.Time).UTC()
+		if due.Sub(c.now) > maxDelay {
+			return &stepFailed{token: tok.ID, err: fmt.Errorf("step %s: until is %s, more than 100 years away", s.Name, due.Format(time.RFC3339))}
+		}
 		if !due.After(c.now) {
 			c.event(s.Name, EventTimer, map[string]any{"until": due})
 			return c.arrive(tok, s.Next)

@@ -478,3 +478,52 @@ func TestAnswerRacesTimeout(t *testing.T) {
 		t.Error("timers left")
 	}
 }
+
+// TestSpinThroughAPastDelay: a loop whose delay's `until` has always passed passes the loader's
+// check (the cycle has a delay) but never waits; the instance stops with an incident instead of
+// spinning, and every Tick ends.
+func TestSpinThroughAPastDelay(t *testing.T) {
+	f := newFixture(t, `name: spin
+workflow:
+  state: {N: {type: number, default: 0}}
+  steps:
+    Start: {type: start, next: Loop}
+    Loop: {type: delay, until: "new Date(0)", next: Again}
+    Again: {type: switch, expression: "(state.N += 1, state.N > 5000 ? 'far' : 'loop')", cases: {far: Far}, default: Loop}
+    Far: {type: delay, until: "new Date(8.64e15)", next: Done}
+    Done: {type: end}
+`)
+	inst, err := f.svc.Start(f.ctx, f.rs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 { // the scheduler's Run loop, on a clock that does not move
+		if n, err := f.svc.Tick(f.ctx); err != nil || n == 0 {
+			break
+		}
+	}
+	inst = f.get(inst.ID)
+	if inst.Status != workflow.StatusFailed || inst.Error == nil || !strings.Contains(inst.Error.Message, "without waiting") {
+		t.Fatalf("spin: %s %+v", inst.Status, inst.Error)
+	}
+	if n := inst.State["N"].(float64); n < 400 || n > workflow.MaxStepsWithoutWait {
+		t.Errorf("it ran %v loops", n)
+	}
+}
+
+func TestDelayTooFarAway(t *testing.T) {
+	f := newFixture(t, `name: far
+workflow:
+  steps:
+    Start: {type: start, next: Far}
+    Far: {type: delay, until: "new Date(8.64e15)", next: Done}
+    Done: {type: end}
+`)
+	inst, err := f.svc.Start(f.ctx, f.rs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.Status != workflow.StatusFailed || inst.Error == nil || !strings.Contains(inst.Error.Message, "more than 100 years away") {
+		t.Fatalf("far: %s %+v", inst.Status, inst.Error)
+	}
+}
