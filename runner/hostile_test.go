@@ -71,8 +71,12 @@ func runBounded(t testing.TB, rulesetYAML string) childResult {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childWallClock)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-c", fmt.Sprintf(`ulimit -v %d && exec "$0" "$@"`, childMemoryKiB),
-		bin, "run", dir, "--input", filepath.Join(dir, "input.json"), "--store", filepath.Join(dir, "kubus.db"))
+	args := []string{"run", dir}
+	if strings.Contains(rulesetYAML, "\nworkflow:") {
+		args = []string{"workflow", "start", dir} // a workflow's steps run as an instance's
+	}
+	args = append(args, "--input", filepath.Join(dir, "input.json"), "--store", filepath.Join(dir, "kubus.db"))
+	cmd := exec.CommandContext(ctx, "bash", append([]string{"-c", fmt.Sprintf(`ulimit -v %d && exec "$0" "$@"`, childMemoryKiB), bin}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "KUBUS_OCKTO_PASSWORD=secret-from-the-host", "GOTRACEBACK=single")
 	start := time.Now()

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"os"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -74,8 +75,20 @@ became due; ` + "`kubus workflow tick`" + ` fires due timers (run it from cron, 
 		if err != nil {
 			return workflowError(cmd, err)
 		}
+		if inst, ok := v.(*workflow.Instance); ok && slices.Contains([]string{"start", "answer", "upload", "retry"}, cmd.Name()) {
+			// Without a scheduler, the command runs what became due before it answers.
+			if inst, err = settle(cmd.Context(), svc, inst.ID); err != nil {
+				return workflowError(cmd, err)
+			}
+			v = inst
+		}
 		if v != nil {
 			writeJSON(cmd.OutOrStdout(), v)
+		}
+		if inst, ok := v.(*workflow.Instance); ok && inst.Error != nil {
+			// An incident: the instance waits for `kubus workflow retry`.
+			fmt.Fprintf(cmd.ErrOrStderr(), "kubus: instance %s failed at step %s: %s\n", inst.ID, inst.Error.Step, inst.Error.Message)
+			return exitError{1}
 		}
 		return nil
 	}
@@ -256,6 +269,21 @@ became due; ` + "`kubus workflow tick`" + ` fires due timers (run it from cron, 
 
 	cmd.AddCommand(start, show, history, list, answer, upload, cancel, retry, tick, newWorkflowDiagramCmd(w))
 	return cmd
+}
+
+// settle ticks until nothing more is due (at most 64 passes: an instance that keeps making work is
+// left to the next command or to kubus serve) and returns the instance as it then is.
+func settle(ctx context.Context, svc *workflow.Service, id string) (*workflow.Instance, error) {
+	for range 64 {
+		n, err := svc.Tick(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return svc.Get(id)
 }
 
 // workflowError prints a workflow error the way `kubus run` prints its errors, and exits 1.
