@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,6 +65,10 @@ type Bolt struct {
 	// written; an error from it aborts the commit. It lets a test fail a commit half-way and see
 	// that bbolt's rollback leaves nothing behind.
 	commitHook func(written int) error
+
+	group committer
+	// groups counts the bbolt write transactions of Commit (the group commit test reads it).
+	groups atomic.Int64
 }
 
 var _ Store = (*Bolt)(nil)
@@ -107,7 +113,9 @@ func Open(path string, opts Options) (*Bolt, error) {
 			return nil, fmt.Errorf("store %s: %w", path, err)
 		}
 	}
-	return &Bolt{db: db, path: path}, nil
+	b := &Bolt{db: db, path: path}
+	b.group.b = b
+	return b, nil
 }
 
 // lockedError is Open's error for a file another process holds: it names the file and the way out,
@@ -538,10 +546,15 @@ func (t *boltTx) Delete(k Kind, id string) error {
 	return nil
 }
 
-// Commit writes the buffer in one bbolt Update: first every precondition is checked, then, only if
-// all hold, every record is written. Any error makes bbolt roll the whole Update back, so a commit
-// is all or nothing; bbolt syncs the file before Update returns, so a nil error means the writes
-// survive a crash. The Tx is finished afterwards whatever the outcome.
+// Commit applies the buffer atomically, only if every record it read and then wrote is still at
+// the revision it read (else ErrConflict, and nothing is written). bbolt syncs the file before a
+// write transaction returns, so a nil error means the writes survive a crash. The Tx is finished
+// afterwards whatever the outcome.
+//
+// Commits that arrive while another is being written are written together, in one bbolt write
+// transaction and one sync (group commit): each is checked on its own, in arrival order, against
+// the store as the ones before it in the group left it, and one that conflicts is left out without
+// affecting the others. A lone commit is written at once; it never waits for company.
 func (t *boltTx) Commit() error {
 	if t.done {
 		return ErrTxDone
@@ -555,6 +568,88 @@ func (t *boltTx) Commit() error {
 	if n == 0 {
 		return nil
 	}
+	return t.b.group.commit(t)
+}
+
+// committer gathers the commits that arrive while one is being written.
+type committer struct {
+	b       *Bolt
+	mu      sync.Mutex
+	writing bool
+	queue   []*queuedCommit
+}
+
+type queuedCommit struct {
+	tx   *boltTx
+	done chan error
+}
+
+// maxGroup bounds how many commits share one bbolt transaction.
+const maxGroup = 256
+
+// commit queues t; the first caller to find nobody writing writes groups until the queue is
+// empty, the others wait for their result.
+func (c *committer) commit(t *boltTx) error {
+	q := &queuedCommit{tx: t, done: make(chan error, 1)}
+	c.mu.Lock()
+	c.queue = append(c.queue, q)
+	if c.writing {
+		c.mu.Unlock()
+		return <-q.done
+	}
+	c.writing = true
+	for {
+		group := c.queue[:min(len(c.queue), maxGroup)]
+		c.queue = c.queue[len(group):]
+		c.mu.Unlock()
+		results := c.b.commitGroup(group)
+		for i, g := range group {
+			g.done <- results[i]
+		}
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.writing = false
+			c.mu.Unlock()
+			return <-q.done
+		}
+	}
+}
+
+// commitGroup writes a group of commits in one bbolt Update. A conflicting one gets ErrConflict
+// and writes nothing; any other error (the disk, a corrupt record) rolls the whole Update back and
+// is every member's.
+func (b *Bolt) commitGroup(group []*queuedCommit) []error {
+	results := make([]error, len(group))
+	b.groups.Add(1)
+	err := b.db.Update(func(btx *bolt.Tx) error {
+		for i := range results {
+			results[i] = nil
+		}
+		for i, g := range group {
+			switch err := g.tx.apply(btx); {
+			case errors.Is(err, ErrConflict):
+				results[i] = err
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range results {
+			results[i] = err
+		}
+	}
+	return results
+}
+
+// apply checks the Tx's preconditions in btx and, only if all hold, writes its records: ErrConflict
+// when one does not (nothing written).
+func (t *boltTx) apply(btx *bolt.Tx) error {
+	n := 0
+	for _, m := range t.writes {
+		n += len(m)
+	}
 	kinds := make([]Kind, 0, len(t.writes))
 	for k := range t.writes {
 		kinds = append(kinds, k)
@@ -565,85 +660,83 @@ func (t *boltTx) Commit() error {
 		}
 		return kinds[i].Entity < kinds[j].Entity
 	})
-	return t.b.db.Update(func(btx *bolt.Tx) error {
-		// Pass 1: read what is stored now, check preconditions. Nothing is written yet.
-		type op struct {
-			k   Kind
-			p   *pending
-			cur *meta // nil: absent
+	// Pass 1: read what is stored now, check preconditions. Nothing is written yet.
+	type op struct {
+		k   Kind
+		p   *pending
+		cur *meta // nil: absent
+	}
+	ops := make([]op, 0, n)
+	for _, k := range kinds {
+		bk := kindBucket(btx, k)
+		ids := make([]string, 0, len(t.writes[k]))
+		for id := range t.writes[k] {
+			ids = append(ids, id)
 		}
-		ops := make([]op, 0, n)
-		for _, k := range kinds {
-			bk := kindBucket(btx, k)
-			ids := make([]string, 0, len(t.writes[k]))
-			for id := range t.writes[k] {
-				ids = append(ids, id)
-			}
-			sort.Strings(ids)
-			for _, id := range ids {
-				p := t.writes[k][id]
-				var cur *meta
-				if bk != nil {
-					if v := bk.Get([]byte(id)); v != nil {
-						cur = &meta{}
-						if err := json.Unmarshal(v, cur); err != nil {
-							return fmt.Errorf("store: corrupt record %s/%s/%s: %w", k.Ruleset, k.Entity, id, err)
-						}
+		sort.Strings(ids)
+		for _, id := range ids {
+			p := t.writes[k][id]
+			var cur *meta
+			if bk != nil {
+				if v := bk.Get([]byte(id)); v != nil {
+					cur = &meta{}
+					if err := json.Unmarshal(v, cur); err != nil {
+						return fmt.Errorf("store: corrupt record %s/%s/%s: %w", k.Ruleset, k.Entity, id, err)
 					}
 				}
-				if p.check {
-					var rev uint64
-					if cur != nil {
-						rev = cur.Rev
-					}
-					if rev != p.expect {
-						return ErrConflict
-					}
+			}
+			if p.check {
+				var rev uint64
+				if cur != nil {
+					rev = cur.Rev
 				}
-				ops = append(ops, op{k, p, cur})
+				if rev != p.expect {
+					return ErrConflict
+				}
+			}
+			ops = append(ops, op{k, p, cur})
+		}
+	}
+	// Pass 2: write.
+	root := btx.Bucket(bucketEntities)
+	written := 0
+	for _, o := range ops {
+		if o.p.del {
+			if o.cur == nil {
+				continue
+			}
+			if err := kindBucket(btx, o.k).Delete([]byte(o.p.id)); err != nil {
+				return err
+			}
+		} else {
+			rb, err := root.CreateBucketIfNotExists([]byte(o.k.Ruleset))
+			if err != nil {
+				return err
+			}
+			bk, err := rb.CreateBucketIfNotExists([]byte(o.k.Entity))
+			if err != nil {
+				return err
+			}
+			env := envelope{ID: o.p.id, Rev: 1, CreatedAt: o.p.createdAt, UpdatedAt: o.p.updatedAt, Props: o.p.props}
+			if o.cur != nil {
+				env.Rev, env.CreatedAt = o.cur.Rev+1, o.cur.CreatedAt
+			}
+			v, err := json.Marshal(&env)
+			if err != nil {
+				return err
+			}
+			if err := bk.Put([]byte(o.p.id), v); err != nil {
+				return err
 			}
 		}
-		// Pass 2: write.
-		root := btx.Bucket(bucketEntities)
-		written := 0
-		for _, o := range ops {
-			if o.p.del {
-				if o.cur == nil {
-					continue
-				}
-				if err := kindBucket(btx, o.k).Delete([]byte(o.p.id)); err != nil {
-					return err
-				}
-			} else {
-				rb, err := root.CreateBucketIfNotExists([]byte(o.k.Ruleset))
-				if err != nil {
-					return err
-				}
-				bk, err := rb.CreateBucketIfNotExists([]byte(o.k.Entity))
-				if err != nil {
-					return err
-				}
-				env := envelope{ID: o.p.id, Rev: 1, CreatedAt: o.p.createdAt, UpdatedAt: o.p.updatedAt, Props: o.p.props}
-				if o.cur != nil {
-					env.Rev, env.CreatedAt = o.cur.Rev+1, o.cur.CreatedAt
-				}
-				v, err := json.Marshal(&env)
-				if err != nil {
-					return err
-				}
-				if err := bk.Put([]byte(o.p.id), v); err != nil {
-					return err
-				}
-			}
-			written++
-			if t.b.commitHook != nil {
-				if err := t.b.commitHook(written); err != nil {
-					return err
-				}
+		written++
+		if t.b.commitHook != nil {
+			if err := t.b.commitHook(written); err != nil {
+				return err
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // Discard drops the buffer. Nothing was ever written before Commit, so there is nothing to undo.

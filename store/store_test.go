@@ -2,12 +2,14 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -663,4 +665,74 @@ func TestCommitTwice(t *testing.T) {
 		t.Fatalf("get after commit: %v", err)
 	}
 	tx.Discard()
+}
+
+// TestGroupCommit commits from many goroutines at once: commits that arrive while one is written
+// share a bbolt transaction, each is checked on its own (read-modify-writes of one counter lose no
+// increment; a conflict in the group leaves the others written), and a lone commit still commits.
+func TestGroupCommit(t *testing.T) {
+	b := openTemp(t)
+	counter := Kind{Ruleset: "g", Entity: "Counter"}
+	tx := b.Begin()
+	if _, err := tx.Put(counter, &Record{ID: "c", Props: map[string]any{"n": 0}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	before := b.groups.Load()
+	const workers, each = 16, 20
+	var wg sync.WaitGroup
+	var conflicts atomic.Int64
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				// One increment of the shared counter (retried on conflict) and one record of its own.
+				for {
+					tx := b.Begin()
+					rec, err := tx.Get(counter, "c")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					rec.Props["n"] = rec.Props["n"].(float64) + 1
+					if _, err := tx.Put(counter, rec, t0); err != nil {
+						t.Error(err)
+						return
+					}
+					if _, err := tx.Put(Kind{Ruleset: "g", Entity: "Own"}, &Record{ID: fmt.Sprintf("%d-%d", w, i), Props: map[string]any{}}, t0); err != nil {
+						t.Error(err)
+						return
+					}
+					err = tx.Commit()
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, ErrConflict) {
+						t.Error(err)
+						return
+					}
+					conflicts.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	tx = b.Begin()
+	defer tx.Discard()
+	rec, _ := tx.Get(counter, "c")
+	if got := rec.Props["n"].(float64); got != workers*each {
+		t.Errorf("counter %v, want %d (lost updates)", got, workers*each)
+	}
+	if n, _ := tx.Count(Kind{Ruleset: "g", Entity: "Own"}, nil); n != workers*each {
+		t.Errorf("%d own records, want %d", n, workers*each)
+	}
+	commits := workers*each + conflicts.Load()
+	groups := b.groups.Load() - before
+	t.Logf("%d commits (%d conflicts) in %d bbolt transactions", commits, conflicts.Load(), groups)
+	if groups >= commits {
+		t.Errorf("no commits were grouped: %d transactions for %d commits", groups, commits)
+	}
 }

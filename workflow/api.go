@@ -267,11 +267,10 @@ func (s *Service) List(o ListOptions) (list []*Instance, next string, err error)
 			next = list[len(list)-1].ID
 			break
 		}
-		inst := &Instance{}
-		if err := fromProps(r.Props, (*stored)(inst)); err != nil {
+		inst, err := instanceOf(r)
+		if err != nil {
 			return nil, "", err
 		}
-		inst.Rev = r.Rev
 		list = append(list, inst)
 	}
 	return list, next, nil
@@ -302,53 +301,68 @@ func (s *Service) History(id string) ([]Event, error) {
 // drive runs the instance's ready steps one transaction each, up to MaxInlineSteps, and returns
 // the instance as it then is.
 func (s *Service) drive(ctx context.Context, id string) (*Instance, error) {
+	inst, err := s.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.driveFrom(ctx, inst)
+}
+
+// driveFrom is drive from an instance just read or committed.
+func (s *Service) driveFrom(ctx context.Context, inst *Instance) (*Instance, error) {
 	for range s.opts.MaxInlineSteps {
-		inst, err := s.Get(id)
-		if err != nil {
-			return nil, err
-		}
 		i := slices.IndexFunc(inst.Tokens, func(t *Token) bool { return t.State == tokenReady && t.Timer != "" })
 		if i < 0 {
 			return inst, nil
 		}
-		if err := s.fire(ctx, inst.Tokens[i].Timer); err != nil {
+		next, err := s.fire(ctx, inst.Tokens[i].Timer)
+		if err != nil {
 			return nil, err
 		}
+		if next == nil { // someone else fired it: read what they left
+			if next, err = s.Get(inst.ID); err != nil {
+				return nil, err
+			}
+		}
+		inst = next
 	}
-	return s.Get(id)
+	return inst, nil
+}
+
+// parseTimerID splits a timer record's id: due/instance/token/kind.
+func parseTimerID(id string) (instance, token, kind string, ok bool) {
+	parts := strings.Split(id, "/")
+	if len(parts) != 4 {
+		return "", "", "", false
+	}
+	return parts[1], parts[2], parts[3], true
 }
 
 // fire handles one due timer record: runs a ready step, ends a delay, times a task out, or makes a
-// failed step ready for its next try. A timer already handled (by another process, or before a
-// crash) is gone, and firing it again does nothing.
-func (s *Service) fire(ctx context.Context, timerID string) error {
-	var t timer
-	tx := s.store.Begin()
-	rec, err := tx.Get(TimerKind, timerID)
-	tx.Discard()
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := fromProps(rec.Props, &t); err != nil {
-		return err
+// failed step ready for its next try, and returns the instance after it (nil when there was
+// nothing to do). A timer already handled (by another process, or before a crash) is gone, and
+// firing it again does nothing: whoever fires it reads the instance in the transaction that
+// deletes the timer, so of two at once one commits and the other conflicts, runs again and finds
+// the token moved on.
+func (s *Service) fire(ctx context.Context, timerID string) (*Instance, error) {
+	instID, tokID, kind, ok := parseTimerID(timerID)
+	if !ok {
+		s.dropOrphan(timerID)
+		return nil, nil
 	}
 	var failed *stepFailed
-	_, err = s.update(ctx, t.Instance, func(c *change) error {
-		// Read in this transaction: deleting it below conflicts with whoever else fires it.
-		if _, err := c.tx.Get(TimerKind, timerID); errors.Is(err, store.ErrNotFound) {
-			return errGone
-		} else if err != nil {
-			return err
-		}
-		tok := c.inst.token(t.Token)
+	inst, err := s.update(ctx, instID, func(c *change) error {
+		tok := c.inst.token(tokID)
 		if tok == nil || tok.Timer != timerID {
-			// Left behind by a transition that did not know of it: drop it.
-			return c.tx.Delete(TimerKind, timerID)
+			// Handled already, or left behind by a transition that did not know of it.
+			if err := c.tx.Delete(TimerKind, timerID); errors.Is(err, store.ErrNotFound) {
+				return errGone
+			} else if err != nil {
+				return err
+			}
+			return nil
 		}
-		switch t.Kind {
+		switch kind {
 		case timerRun:
 			return c.run(tok)
 		case timerDelay:
@@ -368,18 +382,18 @@ func (s *Service) fire(ctx context.Context, timerID string) error {
 			c.event(tok.Step, EventRetried, map[string]any{"attempt": tok.Attempt + 1})
 			return c.ready(tok)
 		}
-		return fmt.Errorf("timer %s: unknown kind %s", timerID, t.Kind)
+		return fmt.Errorf("timer %s: unknown kind %s", timerID, kind)
 	})
 	switch {
-	case errors.Is(err, errGone), errors.Is(err, ErrNotFound):
-		if errors.Is(err, ErrNotFound) {
-			s.dropOrphan(timerID)
-		}
-		return nil
+	case errors.Is(err, errGone):
+		return nil, nil
+	case errors.Is(err, ErrNotFound):
+		s.dropOrphan(timerID)
+		return nil, nil
 	case errors.As(err, &failed):
-		_, err = s.fail(ctx, t.Instance, failed, nil)
+		return s.fail(ctx, instID, failed, nil)
 	}
-	return err
+	return inst, err
 }
 
 var errGone = errors.New("workflow: timer already fired")

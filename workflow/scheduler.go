@@ -92,13 +92,10 @@ func (s *Service) fireAll(ctx context.Context, due []TimerRef) (int, error) {
 		go func() {
 			defer wg.Done()
 			for _, t := range q {
-				err := s.fire(ctx, t.ID)
-				if err == nil {
+				inst, err := s.fire(ctx, t.ID)
+				if err == nil && inst != nil {
 					// What became ready goes on now, not a tick later.
-					_, err = s.drive(ctx, t.Instance)
-					if errors.Is(err, ErrNotFound) {
-						err = nil
-					}
+					_, err = s.driveFrom(ctx, inst)
 				}
 				mu.Lock()
 				if err == nil {

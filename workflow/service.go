@@ -32,7 +32,8 @@ type Options struct {
 	MaxUploadBytes, HardMaxUploadBytes int64
 	// Resolve finds the ruleset version an instance is pinned to (nil: the engine's Get).
 	Resolve func(name, version string) (*engine.Ruleset, error)
-	// Workers bound how many steps the scheduler runs at once (<= 0: 4).
+	// Workers bound how many steps the scheduler runs at once (<= 0: 16; their commits are written
+	// together, so more workers mean fewer syncs of the store file).
 	Workers int
 	Logger  *slog.Logger
 }
@@ -71,7 +72,7 @@ func New(eng *engine.Engine, s store.Store, opts Options) *Service {
 		}
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 4
+		opts.Workers = 16
 	}
 	if opts.Exec.LogLevel == builtins.LogNone {
 		opts.Exec.LogLevel = builtins.LogInfo // a step's console output goes into its history
@@ -235,7 +236,7 @@ func (c *change) write() error {
 			return err
 		}
 	}
-	p, err := props((*stored)(c.inst))
+	p, err := instanceProps(c.inst)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ workflow:
 `
 
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	clk *clock
 	st  store.Store
 	eng *engine.Engine
@@ -83,7 +83,7 @@ type fixture struct {
 	ctx context.Context
 }
 
-func newFixture(t *testing.T, yaml string) *fixture {
+func newFixture(t testing.TB, yaml string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "ruleset.yaml"), []byte(yaml), 0o644); err != nil {

@@ -11,14 +11,14 @@ import (
 const exampleExecutionID = "00000000-0000-0000-0000-000000000000"
 
 // examples are the request and response examples the ruleset's testcases make, keyed by testcase
-// name. A testcase that expects an error makes none: an example shows a request that works (and
+// name. A testcase that expects an error, or a workflow's, makes none: an example shows a request that works (and
 // validators check examples against the schemas).
 func (b *builder) examples() (req, res map[string]any) {
 	req, res = map[string]any{}, map[string]any{}
 	seen := map[string]int{}
 	for _, tc := range b.rs.Testcases {
-		if tc.Expect.HasError && tc.Expect.Error != "" {
-			continue
+		if tc.Expect.HasError && tc.Expect.Error != "" || len(tc.Steps) > 0 {
+			continue // a workflow's testcases script instances, not executions
 		}
 		key := uniqueKey(tc.Name, seen)
 		req[key] = example(tc.Name, requestNotes(tc), requestExample(tc))

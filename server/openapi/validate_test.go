@@ -30,6 +30,9 @@ type executed struct {
 // testcaseExecutions runs every testcase of an example ruleset with the engine, as `kubus test`
 // does (fixtures, Ockto simulator, fresh stores), and pairs each with its request body.
 func testcaseExecutions(rs *engine.Ruleset) []executed {
+	if rs.Model().Workflow != nil {
+		return nil // a workflow's testcases script instances (the workflow routes), not executions
+	}
 	var out []executed
 	for _, c := range kubustest.RunCases(context.Background(), rs, kubustest.Options{}) {
 		out = append(out, executed{name: c.Case.Name, body: requestExample(c.Case), res: c.Result, err: c.Err})
