@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -94,6 +95,7 @@ became due; ` + "`kubus workflow tick`" + ` fires due timers (run it from cron, 
 	}
 
 	var inputPath string
+	var quiet bool
 	start := &cobra.Command{
 		Use:   "start DIR|NAME[@VERSION] --input FILE|-",
 		Short: "Start an instance and run it until it waits; print the instance",
@@ -111,11 +113,17 @@ became due; ` + "`kubus workflow tick`" + ` fires due timers (run it from cron, 
 						return nil, err
 					}
 				}
-				return svc.Start(ctx, rs, input)
+				inst, err := svc.Start(ctx, rs, input)
+				if err == nil && quiet {
+					fmt.Fprintln(cmd.OutOrStdout(), inst.ID)
+					return nil, nil
+				}
+				return inst, err
 			})
 		},
 	}
 	start.Flags().StringVarP(&inputPath, "input", "i", "", "start input JSON file, or - for standard input")
+	start.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the new instance's id")
 
 	show := &cobra.Command{
 		Use:   "show ID",
@@ -301,11 +309,13 @@ func workflowError(cmd *cobra.Command, err error) error {
 }
 
 func compactJSON(v any) string {
-	data, err := json.Marshal(v)
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // a URL's & stays readable
+	if err := enc.Encode(v); err != nil {
 		return fmt.Sprint(v)
 	}
-	return string(data)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // newWorkflowDiagramCmd is `kubus workflow diagram`: the step graph as Mermaid or SVG, with an

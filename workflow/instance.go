@@ -14,6 +14,7 @@
 package workflow
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -108,8 +109,12 @@ func (inst *Instance) MarshalJSON() ([]byte, error) {
 	if w == nil {
 		w = []Waiting{}
 	}
-	return json.Marshal(public{inst.ID, inst.Workflow, inst.Version, inst.Status, inst.Input, inst.State, w, inst.Step,
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the text rule code wrote (a QR code URL's &) as written
+	err := enc.Encode(public{inst.ID, inst.Workflow, inst.Version, inst.Status, inst.Input, inst.State, w, inst.Step,
 		inst.Result, inst.Alerts, inst.Error, inst.CreatedAt, inst.UpdatedAt})
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 
 // Waiting is one thing an instance waits for.

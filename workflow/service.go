@@ -612,9 +612,11 @@ func retryDelay(r *rulesets.Retry, n int) time.Duration {
 
 // compact is a value as one line of JSON.
 func compact(v any) string {
-	data, err := json.Marshal(v)
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // a URL's & stays readable
+	if err := enc.Encode(v); err != nil {
 		return fmt.Sprint(v)
 	}
-	return string(data)
+	return strings.TrimSuffix(b.String(), "\n")
 }
