@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -196,7 +197,7 @@ func (sc *stepCall) answer(st *vmState) goja.Value {
 		raw, present := a[f.JSONName()]
 		_ = obj.Set(f.Name, c.field(rulesets.NameAnswer, f.JSONName(), &f.Type, raw, present, f.Required, f.Default, f.HasDefault))
 	}
-	for _, k := range sortedKeys(a) {
+	for _, k := range slices.Sorted(maps.Keys(a)) {
 		if !slices.ContainsFunc(sc.step.Answer, func(f *rulesets.Input) bool { return f.JSONName() == k }) {
 			c.problem(joinPath(rulesets.NameAnswer, k), "is not a field of the answer of step %s", sc.step.Name)
 		}
@@ -269,13 +270,4 @@ func orEmpty(m map[string]any) map[string]any {
 		return map[string]any{}
 	}
 	return m
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

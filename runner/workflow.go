@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -150,7 +148,7 @@ became due; ` + "`kubus workflow tick`" + ` fires due timers (run it from cron, 
 				for _, e := range evs {
 					detail := ""
 					if len(e.Detail) > 0 {
-						detail = compactJSON(e.Detail)
+						detail = workflow.Compact(e.Detail)
 					}
 					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format(time.RFC3339), e.Event, e.Step, detail)
 				}
@@ -306,16 +304,6 @@ func workflowError(cmd *cobra.Command, err error) error {
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "kubus:", err)
 	return exitError{1}
-}
-
-func compactJSON(v any) string {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // a URL's & stays readable
-	if err := enc.Encode(v); err != nil {
-		return fmt.Sprint(v)
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // newWorkflowDiagramCmd is `kubus workflow diagram`: the step graph as Mermaid or SVG, with an

@@ -37,68 +37,36 @@ func (s *Service) Start(ctx context.Context, rs *engine.Ruleset, input map[strin
 		return nil, err
 	}
 	now := s.opts.Now().UTC()
-	newInst := func() *Instance {
-		return &Instance{ID: id.String(), Workflow: rs.Name(), Version: rs.Version(), Status: StatusRunning, Input: input,
+	fresh := func(tx store.Tx) (*change, error) {
+		inst := &Instance{ID: id.String(), Workflow: rs.Name(), Version: rs.Version(), Status: StatusRunning, Input: input,
 			State: map[string]any{}, CreatedAt: now}
-	}
-	for attempt := 0; ; attempt++ {
-		tx := s.store.Begin()
-		inst := newInst()
 		c := &change{s: s, ctx: ctx, tx: tx, inst: inst, rs: rs, w: w, now: now, callerInput: true}
 		c.event("", EventStarted, nil)
-		tok := c.newToken("")
-		err := c.arriveStart(tok, w.Start().Name)
-		var failed *stepFailed
-		if errors.As(err, &failed) {
-			// The start step failed: the instance exists all the same, failed at its start (or
-			// waiting for a retry), so that it can be retried and its history read.
-			tx.Discard()
-			tx = s.store.Begin()
-			inst = newInst()
-			c = &change{s: s, ctx: ctx, tx: tx, inst: inst, rs: rs, w: w, now: now}
-			c.event("", EventStarted, nil)
-			tok = c.newToken("")
-			err = c.arriveStart(tok, "")
-			if err == nil {
-				err = c.write()
-			}
-			if err == nil {
-				err = tx.Commit()
-			}
-			if err != nil {
-				tx.Discard()
-				return nil, err
-			}
-			if _, err := s.fail(ctx, inst.ID, failed, nil); err != nil {
-				return nil, err
-			}
-			return s.Get(inst.ID)
-		}
-		if err == nil {
-			err = c.write()
-		}
-		if err != nil {
-			tx.Discard()
-			return nil, err
-		}
-		switch err := tx.Commit(); {
-		case err == nil:
-			s.poke()
-			return s.drive(ctx, inst.ID)
-		case errors.Is(err, store.ErrConflict) && attempt < maxConflictRetries:
-			backoff(ctx, attempt)
-		default:
-			return nil, err
-		}
+		return c, nil
 	}
+	// The start step runs in the transaction that creates the instance.
+	inst, err := s.transact(ctx, fresh, func(c *change) error { return c.arriveStart(c.newToken(""), true) })
+	var failed *stepFailed
+	if errors.As(err, &failed) {
+		// The start step failed: the instance exists all the same, failed at its start (or
+		// waiting for a retry), so that it can be retried and its history read.
+		if _, err := s.transact(ctx, fresh, func(c *change) error { return c.arriveStart(c.newToken(""), false) }); err != nil {
+			return nil, err
+		}
+		return s.fail(ctx, id.String(), failed, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.driveFrom(ctx, inst)
 }
 
-// arriveStart puts the first token at the start step and runs it; with run "" it only places it.
-func (c *change) arriveStart(tok *Token, run string) error {
+// arriveStart puts the first token at the start step and runs it (or only makes it ready).
+func (c *change) arriveStart(tok *Token, run bool) error {
 	start := c.w.Start()
 	tok.Step, tok.RunID = start.Name, uuid.NewString()
 	c.event(start.Name, EventEntered, nil)
-	if run == "" {
+	if !run {
 		return c.ready(tok)
 	}
 	return c.run(tok)

@@ -165,21 +165,28 @@ const (
 
 // update runs fn on the instance in a transaction, again after a conflict, and commits.
 func (s *Service) update(ctx context.Context, id string, fn func(c *change) error) (*Instance, error) {
+	return s.transact(ctx, func(tx store.Tx) (*change, error) {
+		inst, err := loadInstance(tx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return s.newChange(ctx, tx, inst)
+	}, fn)
+}
+
+// transact is one change to one instance: begin makes the change in a new transaction (reading
+// the instance, or making a new one), fn does the work, and the instance and its history are
+// committed; after a conflict, all of it runs again on what the store holds then.
+func (s *Service) transact(ctx context.Context, begin func(store.Tx) (*change, error), fn func(c *change) error) (*Instance, error) {
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		tx := s.store.Begin()
-		inst, err := loadInstance(tx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			tx.Discard()
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
-		}
-		if err != nil {
-			tx.Discard()
-			return nil, err
-		}
-		c, err := s.newChange(ctx, tx, inst)
+		c, err := begin(tx)
 		if err == nil {
 			err = fn(c)
 		}
@@ -192,9 +199,9 @@ func (s *Service) update(ctx context.Context, id string, fn func(c *change) erro
 		}
 		switch err := tx.Commit(); {
 		case err == nil:
-			inst.Rev++
+			c.inst.Rev++
 			s.poke()
-			return inst, nil
+			return c.inst, nil
 		case errors.Is(err, store.ErrConflict) && attempt < maxConflictRetries:
 			backoff(ctx, attempt)
 		default:
@@ -424,7 +431,7 @@ func (c *change) exec(tok *Token, s *rulesets.Step, call engine.StepCall) (*engi
 			if str, ok := a.(string); ok {
 				parts[i] = str
 			} else {
-				parts[i] = compact(a)
+				parts[i] = Compact(a)
 			}
 		}
 		line := strings.Join(parts, " ")
@@ -610,8 +617,9 @@ func retryDelay(r *rulesets.Retry, n int) time.Duration {
 	return min(d, 24*time.Hour)
 }
 
-// compact is a value as one line of JSON.
-func compact(v any) string {
+// Compact is a value as one line of JSON, its text as written (no HTML escaping): how a history
+// event's detail and a step's console arguments read.
+func Compact(v any) string {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // a URL's & stays readable

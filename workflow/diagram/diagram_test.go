@@ -16,56 +16,15 @@ import (
 	"github.com/kubusdev/kubus/rulesets"
 )
 
-// ocktoWorkflow is the contract's Ockto example (rulesets/workflow_test.go's exampleWorkflow): a
-// loop through a delay, a switch, a wait with a timeout, an upload and a fork/join.
-const ocktoWorkflow = `name: ockto-intake
-version: 1.0.0
-inputs:
-  ApplicantId: {type: string, required: true}
-entities:
-  OcktoSession: {properties: {sessionId: string, qrCode: string}}
-functions:
-  VerifiedIncome: {params: {r: any}, body: "return r.income;"}
-workflow:
-  state:
-    ockto: OcktoSession
-    Polls: {type: number, default: 0}
-    Income: number
-    Approved: boolean
-    PayslipId: string
-  steps:
-    Start:
-      type: start
-      expression: |
-        state.ockto = new OcktoSession({sessionId: Workflow.instanceId});
-      next: Poll
-    Poll:
-      type: switch
-      expression: "(state.Polls += 1, state.Polls > 2 ? 'dataAvailable' : 'pending')"
-      cases: {dataAvailable: Fetch, expired: Expired, refused: Expired}
-      default: Later
-    Later: {type: delay, for: PT30S, next: Poll}
-    Fetch: {type: action, expression: "state.Income = VerifiedIncome({income: 1})", next: Review, retry: {max: 3, backoff: PT10S}}
-    Review:
-      type: wait
-      answer: {Approved: {type: boolean, required: true}, Note: string}
-      timeout: P3D
-      onTimeout: Expired
-      expression: "state.Approved = answer.Approved"
-      next: Payslip
-    Payslip:
-      type: upload
-      accept: [application/pdf, image/jpeg]
-      maxBytes: 10485760
-      expression: "state.PayslipId = upload.id"
-      next: Checks
-    Checks: {type: fork, branches: [CreditCheck, FraudCheck]}
-    CreditCheck: {type: action, expression: "1", next: Checked}
-    FraudCheck: {type: action, expression: "2", next: Checked}
-    Checked: {type: join, next: Done}
-    Done: {type: end, expression: "({Income: state.Income, Approved: state.Approved})"}
-    Expired: {type: end, status: failed, expression: "({reason: 'no data'})"}
-`
+// ocktoWorkflow is the contract's Ockto example (the format tests load it too): a loop through a
+// delay, a switch, a wait with a timeout, an upload and a fork/join.
+var ocktoWorkflow = func() string {
+	data, err := os.ReadFile("../../rulesets/testdata/workflow/ruleset.yaml")
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}()
 
 // smallWorkflow has one step of every type.
 const smallWorkflow = `name: small
