@@ -26,6 +26,28 @@ func BenchmarkPutCommit(b *testing.B) {
 	}
 }
 
+// BenchmarkPutCommitParallel commits one new record per Tx from 32 goroutines at once, as a busy
+// server does: commits that arrive together share a bbolt transaction and its sync.
+func BenchmarkPutCommitParallel(b *testing.B) {
+	s := openTemp(b)
+	now := time.Now()
+	b.ReportAllocs()
+	b.SetParallelism(16) // × GOMAXPROCS goroutines
+	b.RunParallel(func(pb *testing.PB) {
+		for i := 0; pb.Next(); i++ {
+			tx := s.Begin()
+			if _, err := tx.Put(person, &Record{Props: benchProps(i)}, now); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := tx.Commit(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 func seedBench(b *testing.B, n int) (*Bolt, []string) {
 	s := openTemp(b)
 	tx := s.Begin()
