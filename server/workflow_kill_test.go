@@ -26,24 +26,6 @@ import (
 	"github.com/kubusdev/kubus/workflow"
 )
 
-// killLogBuffer collects the logs of every server generation; exec writes them from its own goroutine.
-type killLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *killLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *killLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // killFlowSteps are the steps of testdata/kill-flow that save an Effect.
 var killFlowSteps = []string{"Start", "Act", "Ask", "A", "B", "Done"}
 
@@ -78,7 +60,7 @@ func TestWorkflowKillRunsEveryStepOnce(t *testing.T) {
 	}
 	key := strings.TrimSpace(string(keyOut))
 
-	logs := &killLogBuffer{}
+	logs := &syncBuffer{}
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
