@@ -95,6 +95,9 @@ func New(cfg Config) (*Server, error) {
 		s.decided = &decisionLog{w: cfg.DecisionLog}
 	}
 	s.wf = workflow.New(cfg.Engine, cfg.Store, workflow.Options{Now: cfg.Now, Logger: cfg.Logger})
+	if rs, err := cfg.Engine.Get("instances"); err == nil && rs.Model().Workflow != nil {
+		s.log.Warn("workflow `instances` cannot be reached by name: /api/workflows/instances/… are the routes of instances; rename the ruleset")
+	}
 	s.routes = s.table()
 	s.metrics = newMetrics(s.routes)
 	s.handler = s.buildMux()
