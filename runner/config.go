@@ -9,10 +9,13 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	kubushttp "github.com/kubusdev/kubus/builtins/http"
+	"github.com/kubusdev/kubus/builtins/std"
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/rulesets"
 )
@@ -34,6 +37,8 @@ exists). Rule code sees nothing else of the process environment: any other name 
     production: {FIN_DATA_URL: "https://fin.example", FIN_API_KEY: "${PROD_FIN_API_KEY}"}
   modules:                                                # settings of Kubus's modules, per environment
     test: {KUBUS_OCKTO_ENDPOINT: "http://127.0.0.1:8089", KUBUS_OCKTO_PASSWORD: "${OCKTO_PASSWORD}"}
+  connections:                                            # outside services, per environment
+    test: {allow: [127.0.0.1, 10.1.0.0/16], http: {timeout: 5s}}   # Http may reach these besides public addresses
 
 A value written "${NAME}" (the whole value) takes NAME from the process environment, and is null
 when NAME is unset; "${NAME:-default}" gives default when NAME is unset or empty. Any other value is
@@ -46,7 +51,53 @@ type config struct {
 	Environment  string                       `yaml:"environment"`
 	Environments map[string]map[string]string `yaml:"environments"`
 	Modules      map[string]map[string]string `yaml:"modules"`
+	Connections  map[string]connections       `yaml:"connections"`
 	path         string
+}
+
+// connections are an environment's connectors (connectors.md): the outbound allow list and the
+// Http module's settings. Values may be "${NAME}" references to the process environment.
+type connections struct {
+	Allow []string `yaml:"allow"`
+	HTTP  struct {
+		Timeout          string `yaml:"timeout"`
+		MaxResponseBytes int64  `yaml:"maxResponseBytes"`
+		MaxCalls         int    `yaml:"maxCalls"`
+	} `yaml:"http"`
+}
+
+// httpModule is the Http module of an environment's connections (the default one without any).
+func (c *config) httpModule(env string) (*kubushttp.Module, error) {
+	conn, ok := c.Connections[env]
+	if !ok {
+		return kubushttp.Default(), nil
+	}
+	field := "connections." + env
+	cfg := kubushttp.Config{MaxResponseBytes: conn.HTTP.MaxResponseBytes, MaxCalls: conn.HTTP.MaxCalls}
+	for _, a := range conn.Allow {
+		if _, _, err := parseRef(a); err != nil {
+			return nil, fmt.Errorf("%s.allow: %w", field, err)
+		}
+		if v, ok := resolve(a); ok && v != "" {
+			cfg.Allow = append(cfg.Allow, v)
+		}
+	}
+	if t := conn.HTTP.Timeout; t != "" {
+		if _, _, err := parseRef(t); err != nil {
+			return nil, fmt.Errorf("%s.http.timeout: %w", field, err)
+		}
+		v, _ := resolve(t)
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s.http.timeout: %q is not a duration such as 5s or 500ms", field, v)
+		}
+		cfg.Timeout = d
+	}
+	m, err := kubushttp.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s.allow: %w", field, err)
+	}
+	return m, nil
 }
 
 // loadConfig reads the config file: the given path (which must exist), else $KUBUS_CONFIG, else
@@ -150,23 +201,19 @@ func resolve(v string) (string, bool) {
 // environments are the chosen environment's variables for rule code and its host environment (the
 // process environment first, then the file's module settings).
 func (c *config) environments(name string) (vars map[string]string, host func(string) (string, bool), err error) {
-	if name == "" {
-		name = os.Getenv("KUBUS_ENVIRONMENT")
-	}
-	if name == "" {
-		name = c.Environment
-	}
-	if name == "" {
-		name = "test"
-	}
+	name = c.envName(name)
 	_, inVars := c.Environments[name]
 	_, inModules := c.Modules[name]
-	if !inVars && !inModules && len(c.Environments)+len(c.Modules) > 0 {
+	_, inConns := c.Connections[name]
+	if !inVars && !inModules && !inConns && len(c.Environments)+len(c.Modules)+len(c.Connections) > 0 {
 		known := map[string]bool{}
 		for k := range c.Environments {
 			known[k] = true
 		}
 		for k := range c.Modules {
+			known[k] = true
+		}
+		for k := range c.Connections {
 			known[k] = true
 		}
 		return nil, nil, fmt.Errorf("environment %q is not in the config file (it has: %s)", name, strings.Join(sortedKeys(known), ", "))
@@ -190,6 +237,20 @@ func (c *config) environments(name string) (vars map[string]string, host func(st
 		v, ok := settings[k]
 		return v, ok
 	}, nil
+}
+
+// envName is the chosen environment: the flag, else $KUBUS_ENVIRONMENT, else the file's, else test.
+func (c *config) envName(name string) string {
+	if name == "" {
+		name = os.Getenv("KUBUS_ENVIRONMENT")
+	}
+	if name == "" {
+		name = c.Environment
+	}
+	if name == "" {
+		name = "test"
+	}
+	return name
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -219,5 +280,9 @@ func (f *envFlags) engine() (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return engine.New(engine.WithRuleEnv(vars), engine.WithEnv(host)), nil
+	web, err := c.httpModule(c.envName(f.environment))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.path, err)
+	}
+	return engine.New(engine.WithRuleEnv(vars), engine.WithEnv(host), engine.WithModules(std.WithConnections(web)...)), nil
 }

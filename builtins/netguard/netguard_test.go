@@ -28,9 +28,9 @@ func TestCheck(t *testing.T) {
 		{"2606:2800:220:1:248:1893:25c8:1946", ""},
 		{"8.8.8.8", ""},
 		{"127.0.0.1", "loopback"},
-		{"127.0.0.2", ""},                     // allowed by address
-		{"10.1.2.3", ""},                      // allowed by prefix
-		{"10.2.0.1", "private"},               // the prefix does not cover it
+		{"127.0.0.2", ""},       // allowed by address
+		{"10.1.2.3", ""},        // allowed by prefix
+		{"10.2.0.1", "private"}, // the prefix does not cover it
 		{"172.16.0.1", "private"},
 		{"192.168.1.1", "private"},
 		{"169.254.169.254", "the cloud metadata service"},
@@ -45,7 +45,7 @@ func TestCheck(t *testing.T) {
 		{"fd00:ec2::254", "the cloud metadata service"},
 		{"fd12::1", ""},
 		{"fd12::2", "unique local"},
-		{"::ffff:127.0.0.1", "loopback"},          // IPv4-mapped
+		{"::ffff:127.0.0.1", "loopback"}, // IPv4-mapped
 		{"::ffff:169.254.169.254", "the cloud metadata service"},
 		{"64:ff9b::a9fe:a9fe", "the cloud metadata service"}, // NAT64 of 169.254.169.254
 		{"2002:7f00:1::1", "loopback"},                       // 6to4 of 127.0.0.1

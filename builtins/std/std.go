@@ -5,6 +5,7 @@ package std
 
 import (
 	"fmt"
+	"github.com/kubusdev/kubus/builtins/http"
 	"strings"
 
 	"github.com/kubusdev/kubus/builtins"
@@ -44,7 +45,20 @@ func Modules() []builtins.Module {
 		datadebit.Module{},
 		consent.Module{},
 		ockto.Module{},
+		http.Default(),
 	}
+}
+
+// WithConnections is Modules with the connectors configured (connectors.md): the Http module
+// given in place of the default one, which reaches public addresses only.
+func WithConnections(h *http.Module) []builtins.Module {
+	mods := Modules()
+	for i, m := range mods {
+		if m.Name() == h.Name() {
+			mods[i] = h
+		}
+	}
+	return mods
 }
 
 // Install installs every module of Modules on h, in order.
