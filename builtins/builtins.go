@@ -11,6 +11,7 @@ package builtins
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"reflect"
 	"time"
 
@@ -119,6 +120,10 @@ type Exec struct {
 	// RuleEnv resolves the variables rule code may read (System.env): those the chosen kubus.yaml
 	// environment declares, never a KUBUS_ name.
 	RuleEnv func(name string) (string, bool)
+
+	// HTTPTransport, when set, carries every Http call of the execution instead of the network:
+	// the test runner points it at a testcase's fixture server. No address check applies to it.
+	HTTPTransport http.RoundTripper
 
 	// Tx is the execution's unit of work in the store (nil when no store is configured): its reads
 	// see its own writes, and the engine commits it only when the execution succeeds.

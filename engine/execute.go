@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,9 @@ type ExecOptions struct {
 	// back to the engine's (WithEnv). The test runner points an `ockto:` testcase at its simulator
 	// this way.
 	Getenv func(name string) (string, bool)
+	// HTTPTransport, when set, carries the execution's Http calls instead of the network (the test
+	// runner's fixture server).
+	HTTPTransport http.RoundTripper
 }
 
 // maxConflictRetries is how often an execution runs again when its writes conflict with another
@@ -363,6 +367,8 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		RuleEnv:   r.eng.ruleEnv,
 		Tx:        tx,
 		MaxAlerts: r.eng.limits.MaxAlerts,
+
+		HTTPTransport: opts.HTTPTransport,
 
 		MaxAlertBytes: r.eng.limits.MaxOutputBytes,
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Duration is an ISO 8601 duration (PnYnMnWnDTnHnMnS) as workflows use it: calendar parts (years,
@@ -116,3 +118,13 @@ func (d Duration) AddTo(t time.Time, loc *time.Location) time.Time {
 }
 
 func (d Duration) String() string { return d.Text }
+
+// duration reads an ISO 8601 duration value of the YAML, or reports why it is not one (nil then).
+func (d *decoder) duration(n *yaml.Node, field string) *Duration {
+	dur, err := ParseDuration(d.str(n, field))
+	if err != nil {
+		d.problem(n, field, "write an ISO 8601 duration such as PT30S, PT0.5S, P3D or P1M", "%v", err)
+		return nil
+	}
+	return &dur
+}

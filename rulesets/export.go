@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -284,6 +286,32 @@ func testcaseTree(rs *Ruleset, tc *Testcase, mode exportMode) *Object {
 			}
 			o.Set(rs.key, items)
 		}
+	}
+	if len(tc.HTTP) > 0 {
+		items := make([]any, len(tc.HTTP))
+		for i, f := range tc.HTTP {
+			fo := NewObject()
+			fo.Set("method", f.Method)
+			fo.Set("url", f.URL)
+			fo.Set("status", float64(f.Status))
+			if len(f.Headers) > 0 {
+				h := NewObject()
+				for _, k := range slices.Sorted(maps.Keys(f.Headers)) {
+					h.Set(k, f.Headers[k])
+				}
+				fo.Set("headers", h)
+			}
+			if f.HasJSON {
+				fo.Set("json", f.JSON)
+			} else if f.Body != "" {
+				fo.Set("body", f.Body)
+			}
+			if f.Delay != nil {
+				fo.Set("delay", f.Delay.Text)
+			}
+			items[i] = fo
+		}
+		o.Set("http", items)
 	}
 	if len(tc.Steps) > 0 {
 		o.Set("steps", testStepsTree(tc.Steps, mode))

@@ -5,6 +5,7 @@ package rulesets
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -346,6 +347,34 @@ type Testcase struct {
 	DataDebits []*RecordFixture
 	// Steps script a workflow testcase: events and what to expect after each (wftests.go).
 	Steps []*TestStep
+	// HTTP are the answers of the outside world to the testcase's Http calls: the test runner
+	// serves them on 127.0.0.1, and a call none of them answers fails the testcase.
+	HTTP []*HTTPFixture
+}
+
+// HTTPFixture answers the Http calls whose method and URL match: URL exactly, or any URL that starts
+// with it when it ends in *.
+type HTTPFixture struct {
+	Method  string // upper case; default GET
+	URL     string
+	Status  int // default 200
+	Headers map[string]string
+	JSON    any // sent as application/json when HasJSON
+	HasJSON bool
+	Body    string
+	Delay   *Duration
+	Pos     Pos
+}
+
+// Matches reports whether the fixture answers a call.
+func (f *HTTPFixture) Matches(method, url string) bool {
+	if f.Method != method {
+		return false
+	}
+	if prefix, ok := strings.CutSuffix(f.URL, "*"); ok {
+		return strings.HasPrefix(url, prefix)
+	}
+	return f.URL == url
 }
 
 // RecordFixture is one record a testcase saves before it runs.

@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "ockto", "consents", "dataDebits", "expect", "steps", "tolerance"}
+	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "ockto", "consents", "dataDebits", "expect", "steps", "http", "tolerance"}
 	testcaseKeysJSON = append(slices.Clone(testcaseKeys), "file", "store")
 	expectKeys       = []string{"output", "strict", "alerts", "error"}
 )
@@ -231,6 +231,9 @@ func (l *loader) testcase(d *decoder, n *yaml.Node, file, listField string, inde
 			}
 		}
 	}
+	if x, ok := m["http"]; ok {
+		l.httpFixtures(d, x.V, field+".http", tc)
+	}
 	if x, ok := m["steps"]; ok {
 		l.testSteps(d, x.V, field+".steps", tc)
 	}
@@ -283,4 +286,53 @@ func parseNow(s string, loc *time.Location) (time.Time, error) {
 		return t, nil
 	}
 	return time.ParseInLocation(time.DateOnly, s, loc)
+}
+
+var httpFixtureKeys = []string{"method", "url", "status", "headers", "json", "body", "delay"}
+
+// httpFixtures reads `http: [{method, url, status, headers, json | body, delay}]`.
+func (l *loader) httpFixtures(d *decoder, n *yaml.Node, field string, tc *Testcase) {
+	for i, it := range d.list(n, field) {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		fx := &HTTPFixture{Method: "GET", Status: 200, Pos: d.pos(it)}
+		m := d.fields(it, f, httpFixtureKeys...)
+		if x, ok := m["method"]; ok {
+			fx.Method = strings.ToUpper(d.str(x.V, f+".method"))
+		}
+		if x, ok := m["url"]; ok {
+			fx.URL = d.str(x.V, f+".url")
+		}
+		if !strings.HasPrefix(fx.URL, "http://") && !strings.HasPrefix(fx.URL, "https://") {
+			d.problem(it, f+".url", "write the absolute URL the rule calls, e.g. https://api.example.com/score/*", "a fixture needs the url it answers")
+		}
+		if x, ok := m["status"]; ok {
+			if v, ok := d.number(x.V, f+".status"); ok {
+				if v < 100 || v > 599 || v != float64(int(v)) {
+					d.problem(x.V, f+".status", "write an HTTP status from 100 to 599", "`%v` is not an HTTP status", v)
+				}
+				fx.Status = int(v)
+			}
+		}
+		if x, ok := m["headers"]; ok {
+			fx.Headers = map[string]string{}
+			for _, e := range d.entries(x.V, f+".headers") {
+				fx.Headers[e.Key] = d.str(e.V, f+".headers."+e.Key)
+			}
+		}
+		j, hasJ := m["json"]
+		b, hasB := m["body"]
+		switch {
+		case hasJ && hasB:
+			d.problem(b.K, f+".body", "keep one of json and body", "a fixture answers json or body, not both")
+		case hasJ:
+			fx.JSON, _ = d.value(j.V, f+".json")
+			fx.HasJSON = true
+		case hasB:
+			fx.Body = d.str(b.V, f+".body")
+		}
+		if x, ok := m["delay"]; ok {
+			fx.Delay = d.duration(x.V, f+".delay")
+		}
+		tc.HTTP = append(tc.HTTP, fx)
+	}
 }

@@ -71,13 +71,7 @@ func (l *loader) testSteps(d *decoder, n *yaml.Node, field string, tc *Testcase)
 		events := 0
 		if x, ok := m["after"]; ok {
 			events++
-			text := d.str(x.V, sf+".after")
-			dur, err := ParseDuration(text)
-			if err != nil {
-				d.problem(x.V, sf+".after", "write an ISO 8601 duration such as PT30S or P3D", "%v", err)
-			} else {
-				ts.After = &dur
-			}
+			ts.After = d.duration(x.V, sf+".after")
 		}
 		if x, ok := m["answer"]; ok {
 			events++

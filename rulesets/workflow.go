@@ -276,15 +276,7 @@ func (l *loader) decodeStep(d *decoder, e entry) *Step {
 	if x, ok := m["default"]; ok {
 		s.Default = ref(x, field+".default")
 	}
-	duration := func(x entry, f string) *Duration {
-		text := d.str(x.V, f)
-		dur, err := ParseDuration(text)
-		if err != nil {
-			d.problem(x.V, f, "write an ISO 8601 duration such as PT30S, PT15M, P3D or P1M", "%v", err)
-			return nil
-		}
-		return &dur
-	}
+	duration := func(x entry, f string) *Duration { return d.duration(x.V, f) }
 	if s.Type == StepDelay {
 		forE, hasFor := m["for"]
 		untilE, hasUntil := m["until"]

@@ -3,6 +3,7 @@ package rulesets
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,43 @@ func TestParseDuration(t *testing.T) {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+func TestHTTPFixturesRoundTrip(t *testing.T) {
+	rs := mustLoadYAML(t, `name: f
+rules:
+  A: 1
+testcases:
+  - name: t
+    http:
+      - {url: "https://a.example/x/*", json: {v: [1, 2]}, headers: {X-A: b}, delay: PT0.5S}
+      - {method: post, url: "https://b.example/", status: 201, body: done}
+    expect: {output: {A: 1}}
+`, nil)
+	fx := rs.Testcases[0].HTTP
+	if len(fx) != 2 || fx[0].Method != "GET" || !fx[0].Matches("GET", "https://a.example/x/1?q=2") || fx[0].Matches("POST", "https://a.example/x/1") ||
+		fx[1].Method != "POST" || fx[1].Status != 201 || !fx[1].Matches("POST", "https://b.example/") || fx[1].Matches("POST", "https://b.example/x") {
+		t.Fatalf("fixtures: %+v %+v", fx[0], fx[1])
+	}
+	data, err := ExportJSON(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadJSON(data, "f.json", &LoadOptions{Globals: testGlobals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(slices.Clone(rs.Testcases[0].HTTP), back.Testcases[0].HTTP...) {
+		f.Pos = Pos{}
+	}
+	b1, _ := json.Marshal(rs.Testcases[0].HTTP)
+	b2, _ := json.Marshal(back.Testcases[0].HTTP)
+	if string(b1) != string(b2) {
+		t.Errorf("round trip:\n%s\n%s", b1, b2)
+	}
+	if _, err := LoadDir(writeFiles(t, map[string]string{"ruleset.yaml": "name: f\nrules:\n  A: 1\ntestcases:\n  - name: t\n    http: [{url: /x, status: 700, json: 1, body: b}]\n"}), nil); err == nil ||
+		!strings.Contains(err.Error(), "a fixture needs the url") || !strings.Contains(err.Error(), "not an HTTP status") || !strings.Contains(err.Error(), "json or body, not both") {
+		t.Errorf("bad fixtures: %v", err)
 	}
 }

@@ -184,6 +184,9 @@ type state struct {
 	parse, stringify goja.Callable
 	errorCtr         goja.Value
 	calls            builtins.ExecMemo[*int]
+	// fixture is the client over fixtureFor, the last fixture transport an execution brought.
+	fixtureFor nethttp.RoundTripper
+	fixture    *resty.Client
 }
 
 // request is one call as the module makes it.
@@ -214,6 +217,19 @@ func (st *state) impl(fn, method string, withBody bool) func(h *builtins.Host) f
 			return st.do(fn, r)
 		}
 	}
+}
+
+// clientFor is the module's client, or one over the execution's fixture transport.
+func (st *state) clientFor(e *builtins.Exec) *resty.Client {
+	if e.HTTPTransport == nil {
+		return st.m.client
+	}
+	if st.fixtureFor != e.HTTPTransport {
+		st.fixtureFor = e.HTTPTransport
+		st.fixture = resty.New().SetTransport(e.HTTPTransport).SetDisableWarn(true).
+			SetRedirectPolicy(resty.FlexibleRedirectPolicy(maxRedirects))
+	}
+	return st.fixture
 }
 
 func (st *state) implRequest(h *builtins.Host) func(goja.FunctionCall) goja.Value {
@@ -391,7 +407,7 @@ func (st *state) do(fn string, r *request) goja.Value {
 	var status int
 	var resp *result
 	for attempt := 0; ; attempt++ {
-		resp, err = st.once(ctx, r)
+		resp, err = st.once(ctx, st.clientFor(e), r)
 		if err == nil {
 			status = resp.status
 		}
@@ -426,8 +442,8 @@ type result struct {
 var errTooLarge = errors.New("the response is too large")
 
 // once sends the request one time and reads at most MaxResponseBytes of its body.
-func (st *state) once(ctx context.Context, r *request) (*result, error) {
-	req := st.m.client.R().SetContext(ctx).SetDoNotParseResponse(true)
+func (st *state) once(ctx context.Context, client *resty.Client, r *request) (*result, error) {
+	req := client.R().SetContext(ctx).SetDoNotParseResponse(true)
 	for k, v := range r.headers {
 		req.SetHeader(k, v)
 	}
@@ -467,6 +483,8 @@ func (st *state) describe(ctx, parent context.Context, r *request, u *url.URL, e
 	switch {
 	case errors.As(err, &re):
 		ce.kind, ce.msg = "refused", re.Error()
+	case errors.As(err, new(*NoFixture)):
+		ce.kind, ce.msg = "noFixture", rootCause(err)
 	case errors.Is(err, errTooLarge):
 		ce.kind, ce.msg = "tooLarge", strings.TrimPrefix(err.Error(), errTooLarge.Error()+": ")
 		ce.msg = "the response is " + ce.msg
@@ -480,11 +498,22 @@ func (st *state) describe(ctx, parent context.Context, r *request, u *url.URL, e
 	return ce
 }
 
+// NoFixture is what a testcase's fixture transport answers for a call no fixture matches.
+type NoFixture struct{ Method, URL string }
+
+func (e *NoFixture) Error() string {
+	return fmt.Sprintf("no fixture of the testcase answers %s %s (add one under http:)", e.Method, e.URL)
+}
+
 // rootCause is the innermost message of a transport error (without resty's method and URL).
 func rootCause(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+	}
+	var nf *NoFixture
+	if errors.As(err, &nf) {
+		return nf.Error()
 	}
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Err != nil {

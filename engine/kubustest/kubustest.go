@@ -121,13 +121,22 @@ func runCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase, s s
 		defer sim.Close()
 		opts.Getenv = sim.getenv
 	}
+	// Testcases never reach the outside world: Http goes to the testcase's fixtures.
+	web := httpFixturesOf(tc.HTTP)
+	defer web.Close()
+	opts.HTTPTransport = web
+	var cr CaseResult
 	if rs.Model().Workflow != nil {
-		return runWorkflowCase(ctx, rs, tc, s, opts, clock)
+		cr = runWorkflowCase(ctx, rs, tc, s, opts, clock)
+	} else {
+		start := time.Now()
+		res, err := rs.Execute(ctx, tc.Input.Map(), opts)
+		cr = CaseResult{Ruleset: rs.Name(), Case: tc, Result: res, Err: err, Duration: time.Since(start)}
+		cr.Mismatches = tc.Compare(Actual(res, err))
 	}
-	start := time.Now()
-	res, err := rs.Execute(ctx, tc.Input.Map(), opts)
-	cr := CaseResult{Ruleset: rs.Name(), Case: tc, Result: res, Err: err, Duration: time.Since(start)}
-	cr.Mismatches = tc.Compare(Actual(res, err))
+	for _, call := range web.unanswered() {
+		cr.Mismatches = append(cr.Mismatches, rulesets.Mismatch{Path: "http", Message: "no fixture answers " + call + " (add one under http:)"})
+	}
 	return cr
 }
 
