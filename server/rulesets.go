@@ -155,9 +155,7 @@ func (s *Server) answerExecution(c *call, res *engine.Result, err error) string 
 	var ee *engine.EvalError
 	switch {
 	case errors.As(err, &ie):
-		p := newProblem("invalid-input", "%d problem(s) with the input", len(ie.Problems))
-		p.Errors = ie.Problems
-		c.problem(p)
+		c.problem(inputProblem(ie))
 		return "invalid-input"
 	case errors.As(err, &ee):
 		c.problem(evalProblem(ee))
@@ -393,6 +391,14 @@ func loadProblems(le *rulesets.LoadError) []loadProblem {
 		out[i] = loadProblem{At: p.Pos.String(), Field: p.Field, Message: p.Message, Hint: p.Hint}
 	}
 	return out
+}
+
+// inputProblem is the 400 of an input (or a workflow answer) that does not fit: every problem,
+// with its path.
+func inputProblem(ie *engine.InputError) *Problem {
+	p := newProblem("invalid-input", "%d problem(s) with the input", len(ie.Problems))
+	p.Errors = ie.Problems
+	return p
 }
 
 // evalProblem is the 422 of an evaluation error. The engine writes {"error": {...}}; the problem

@@ -81,9 +81,7 @@ func (c *call) workflowProblem(err error) {
 	var se *workflow.StateError
 	switch {
 	case errors.As(err, &ie):
-		p := newProblem("invalid-input", "%d problem(s) with the input", len(ie.Problems))
-		p.Errors = ie.Problems
-		c.problem(p)
+		c.problem(inputProblem(ie))
 	case errors.As(err, &se):
 		c.problem(newProblem("conflict", "%s", se.Message))
 	case errors.Is(err, workflow.ErrNotFound):

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,6 +45,8 @@ type Service struct {
 	store store.Store
 	opts  Options
 	wake  chan struct{}
+	// pinned are the compiled versions whose JSON form is in the store already (pin).
+	pinned sync.Map // *engine.Ruleset → true
 }
 
 // New makes a Service. The engine has the workflow rulesets loaded; the store keeps instances.
@@ -127,6 +130,9 @@ func (s *Service) pin(rs *engine.Ruleset) error {
 	if !ok {
 		return nil
 	}
+	if _, done := s.pinned.Load(rs); done {
+		return nil // exporting the ruleset for every start would cost more than the start
+	}
 	doc, err := rulesets.ExportJSON(rs.Model())
 	if err != nil {
 		return err
@@ -134,6 +140,7 @@ func (s *Service) pin(rs *engine.Ruleset) error {
 	if _, err := vs.PutRuleset(rs.Name(), rs.Version(), doc, s.opts.Now()); err != nil {
 		return fmt.Errorf("workflow %s: %w", rs.Name(), err)
 	}
+	s.pinned.Store(rs, true)
 	return nil
 }
 

@@ -321,6 +321,9 @@ func (st *state) options(fn string, o *goja.Object, r *request) {
 			default:
 				h.TypeError(fn, "options.%s.%s must be a string, number or boolean, got %s", name, k, builtins.Describe(e))
 			}
+			if len(k)+len(out[k]) > maxField {
+				h.RangeError(fn, "options.%s.%s is longer than %d bytes", name, truncate(k, 40), maxField)
+			}
 			if strings.ContainsAny(k+out[k], "\r\n") {
 				h.TypeError(fn, "options.%s.%s contains a line break", name, k)
 			}
@@ -359,6 +362,9 @@ func (st *state) options(fn string, o *goja.Object, r *request) {
 		}
 	}
 }
+
+// maxField bounds one header or query entry (name and value): servers refuse far less.
+const maxField = 8 << 10
 
 // idempotent methods may be sent again after a failure.
 var idempotent = []string{"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}

@@ -77,6 +77,7 @@ func TestCalls(t *testing.T) {
 		{`Http.get("/relative")`, "TypeError: Http.get: url must be an absolute http or https URL"},
 		{`Http.get("http://ann:pw@example.com/")`, "TypeError: Http.get: the url carries credentials"},
 		{`Http.get(U, {headers: {"X-A": "1\r\nX-Injected: 1"}})`, "TypeError: Http.get: options.headers.X-A contains a line break"},
+		{`Http.get(U, {headers: {"X-Big": "x".repeat(10000)}})`, "RangeError: Http.get: options.headers.X-Big is longer than 8192 bytes"},
 		{`Http.get(U, {retries: 9})`, "RangeError: Http.get: options.retries must be a whole number from 0 to 5"},
 		{`Http.get(U, {timeout: -1})`, "TypeError: Http.get: options.timeout must be a positive number"},
 		{`Http.request({method: "GET /x HTTP/1.1", url: U})`, "TypeError: Http.request: request.method must be an HTTP method"},
