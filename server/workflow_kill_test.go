@@ -430,13 +430,8 @@ func TestWorkflowKillRunsEveryStepOnce(t *testing.T) {
 	raw := map[string]map[string]any{}
 	for _, r := range recs {
 		raw[r.ID] = r.Props
-		// The record keeps the instance as one JSON text under "doc" (with its bookkeeping).
-		doc, ok := r.Props["doc"].(string)
-		if !ok {
-			t.Fatalf("instance %s: the record has no doc: %v", r.ID, r.Props)
-		}
-		inst := &workflow.Instance{}
-		if err := json.Unmarshal([]byte(doc), inst); err != nil {
+		inst, err := workflow.InstanceOf(r)
+		if err != nil {
 			t.Fatalf("instance %s: %v", r.ID, err)
 		}
 		insts[r.ID] = inst
@@ -454,8 +449,8 @@ func TestWorkflowKillRunsEveryStepOnce(t *testing.T) {
 		}
 	}
 	for id, inst := range insts {
-		if inst.Status != workflow.StatusCompleted || !reflect.DeepEqual(inst.Result, map[string]any{"ok": true}) || len(inst.Tokens) != 0 {
-			t.Errorf("instance %s is %s with result %v and %d token(s)", id, inst.Status, inst.Result, len(inst.Tokens))
+		if inst.Status != workflow.StatusCompleted || !reflect.DeepEqual(inst.Result, map[string]any{"ok": true}) || len(inst.Run.Tokens) != 0 {
+			t.Errorf("instance %s is %s with result %v and %d token(s)", id, inst.Status, inst.Result, len(inst.Run.Tokens))
 		}
 	}
 
@@ -515,8 +510,8 @@ func TestWorkflowKillRunsEveryStepOnce(t *testing.T) {
 			}
 			kinds[e.Event]++
 		}
-		if len(evs) != inst.Seq {
-			t.Errorf("instance %s: %d events, its seq is %d", id, len(evs), inst.Seq)
+		if len(evs) != inst.Run.Seq {
+			t.Errorf("instance %s: %d events, its seq is %d", id, len(evs), inst.Run.Seq)
 		}
 		for _, k := range []string{workflow.EventStarted, workflow.EventTimer, workflow.EventAnswered, workflow.EventEnded} {
 			if kinds[k] != 1 {

@@ -120,7 +120,7 @@ func (c *change) waitingAt(step, stepType string) (*Token, error) {
 	case c.inst.Terminal():
 		return nil, refuse("instance %s has ended (%s at step %s): it waits for nothing", c.inst.ID, c.inst.Status, c.inst.Step)
 	}
-	for _, t := range c.inst.Tokens {
+	for _, t := range c.inst.Run.Tokens {
 		if t.Step == step && t.State == tokenWaiting && (t.Kind == WaitTask || t.Kind == WaitUpload) {
 			return t, nil
 		}
@@ -141,12 +141,12 @@ func (s *Service) Cancel(ctx context.Context, id, reason string) (*Instance, err
 		if c.inst.Terminal() {
 			return &StateError{Instance: id, Status: c.inst.Status, Message: fmt.Sprintf("instance %s is %s already", id, c.inst.Status)}
 		}
-		for _, t := range c.inst.Tokens {
+		for _, t := range c.inst.Run.Tokens {
 			if err := c.dropTimer(t); err != nil {
 				return err
 			}
 		}
-		c.inst.Tokens, c.inst.Joins = nil, nil
+		c.inst.Run.Tokens, c.inst.Run.Joins = nil, nil
 		c.inst.Status = StatusCanceled
 		var detail map[string]any
 		if reason != "" {
@@ -161,7 +161,7 @@ func (s *Service) Cancel(ctx context.Context, id, reason string) (*Instance, err
 func (s *Service) Retry(ctx context.Context, id string) (*Instance, error) {
 	inst, err := s.update(ctx, id, func(c *change) error {
 		n := 0
-		for _, t := range c.inst.Tokens {
+		for _, t := range c.inst.Run.Tokens {
 			if t.State != tokenFailed && !(t.State == tokenWaiting && t.Kind == WaitRetry) {
 				continue
 			}
@@ -235,7 +235,7 @@ func (s *Service) List(o ListOptions) (list []*Instance, next string, err error)
 			next = list[len(list)-1].ID
 			break
 		}
-		inst, err := instanceOf(r)
+		inst, err := InstanceOf(r)
 		if err != nil {
 			return nil, "", err
 		}
@@ -279,11 +279,11 @@ func (s *Service) drive(ctx context.Context, id string) (*Instance, error) {
 // driveFrom is drive from an instance just read or committed.
 func (s *Service) driveFrom(ctx context.Context, inst *Instance) (*Instance, error) {
 	for range s.opts.MaxInlineSteps {
-		i := slices.IndexFunc(inst.Tokens, func(t *Token) bool { return t.State == tokenReady && t.Timer != "" })
+		i := slices.IndexFunc(inst.Run.Tokens, func(t *Token) bool { return t.State == tokenReady && t.Timer != "" })
 		if i < 0 {
 			return inst, nil
 		}
-		next, err := s.fire(ctx, inst.Tokens[i].Timer)
+		next, err := s.fire(ctx, inst.Run.Tokens[i].Timer)
 		if err != nil {
 			return nil, err
 		}

@@ -14,7 +14,6 @@
 package workflow
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -78,43 +77,22 @@ type Instance struct {
 	// Rev is the record's revision (the HTTP ETag).
 	Rev uint64 `json:"-"`
 
-	// The run's bookkeeping, kept in the record but not part of the contract's shape.
+	// Run is the run's bookkeeping: kept in the record, not part of the contract's shape.
+	Run RunState `json:"-"`
+}
+
+// RunState is where an instance's lines of execution stand.
+type RunState struct {
 	Tokens   []*Token       `json:"tokens,omitempty"`
 	Joins    map[string]int `json:"joins,omitempty"` // fork activation → branches arrived at its join
 	Seq      int            `json:"seq"`             // history events written so far
 	TokenSeq int            `json:"tokenSeq"`        // tokens made so far
 }
 
-// stored is an Instance as its record keeps it: with its bookkeeping.
-type stored Instance
-
-// MarshalJSON writes the contract's shape, without the bookkeeping.
-func (inst *Instance) MarshalJSON() ([]byte, error) {
-	type public struct {
-		ID        string         `json:"id"`
-		Workflow  string         `json:"workflow"`
-		Version   string         `json:"version"`
-		Status    string         `json:"status"`
-		Input     map[string]any `json:"input"`
-		State     map[string]any `json:"state"`
-		Waiting   []Waiting      `json:"waiting"`
-		Step      string         `json:"step,omitempty"`
-		Result    any            `json:"result,omitempty"`
-		Alerts    []Alert        `json:"alerts,omitempty"`
-		Error     *StepError     `json:"error,omitempty"`
-		CreatedAt time.Time      `json:"createdAt"`
-		UpdatedAt time.Time      `json:"updatedAt"`
-	}
-	w := inst.Waiting
-	if w == nil {
-		w = []Waiting{}
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // the text rule code wrote (a QR code URL's &) as written
-	err := enc.Encode(public{inst.ID, inst.Workflow, inst.Version, inst.Status, inst.Input, inst.State, w, inst.Step,
-		inst.Result, inst.Alerts, inst.Error, inst.CreatedAt, inst.UpdatedAt})
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
+// stored is an Instance as its record keeps it: the contract's shape and the run's bookkeeping.
+type stored struct {
+	*Instance
+	Run *RunState `json:"run"`
 }
 
 // Waiting is one thing an instance waits for.
@@ -232,21 +210,21 @@ const docProp = "doc"
 
 // instanceProps are the props of an instance's record.
 func instanceProps(inst *Instance) (map[string]any, error) {
-	data, err := json.Marshal((*stored)(inst))
+	data, err := json.Marshal(stored{inst, &inst.Run})
 	if err != nil {
 		return nil, err
 	}
 	return map[string]any{docProp: string(data), "workflow": inst.Workflow, "status": inst.Status}, nil
 }
 
-// instanceOf decodes an instance record.
-func instanceOf(rec *store.Record) (*Instance, error) {
+// InstanceOf decodes an instance record (InstanceKind), bookkeeping included.
+func InstanceOf(rec *store.Record) (*Instance, error) {
 	doc, ok := rec.Props[docProp].(string)
 	if !ok {
 		return nil, fmt.Errorf("workflow: instance %s: the record has no %s", rec.ID, docProp)
 	}
 	inst := &Instance{}
-	if err := json.Unmarshal([]byte(doc), (*stored)(inst)); err != nil {
+	if err := json.Unmarshal([]byte(doc), &stored{inst, &inst.Run}); err != nil {
 		return nil, fmt.Errorf("workflow: instance %s: %w", rec.ID, err)
 	}
 	inst.Rev = rec.Rev
@@ -259,12 +237,12 @@ func loadInstance(tx store.Tx, id string) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return instanceOf(rec)
+	return InstanceOf(rec)
 }
 
 // token finds a token by id.
 func (inst *Instance) token(id string) *Token {
-	for _, t := range inst.Tokens {
+	for _, t := range inst.Run.Tokens {
 		if t.ID == id {
 			return t
 		}
@@ -274,13 +252,13 @@ func (inst *Instance) token(id string) *Token {
 
 // removeToken drops a token from the instance.
 func (inst *Instance) removeToken(id string) {
-	out := inst.Tokens[:0]
-	for _, t := range inst.Tokens {
+	out := inst.Run.Tokens[:0]
+	for _, t := range inst.Run.Tokens {
 		if t.ID != id {
 			out = append(out, t)
 		}
 	}
-	inst.Tokens = out
+	inst.Run.Tokens = out
 }
 
 // settle derives the contract's status and waiting list from the tokens.
@@ -290,7 +268,7 @@ func (inst *Instance) settle() {
 		return
 	}
 	ready, failed := false, false
-	for _, t := range inst.Tokens {
+	for _, t := range inst.Run.Tokens {
 		switch t.State {
 		case tokenReady:
 			ready = true
@@ -317,7 +295,7 @@ func (inst *Instance) Terminal() bool {
 	case StatusCompleted, StatusCanceled:
 		return true
 	case StatusFailed:
-		return len(inst.Tokens) == 0
+		return len(inst.Run.Tokens) == 0
 	}
 	return false
 }

@@ -11,7 +11,7 @@ func MarksOf(inst *Instance, history []Event) *diagram.Marks {
 			m.Visited = append(m.Visited, e.Step)
 		}
 	}
-	for _, t := range inst.Tokens {
+	for _, t := range inst.Run.Tokens {
 		switch t.State {
 		case tokenFailed:
 			m.Failed = t.Step

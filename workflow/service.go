@@ -267,16 +267,16 @@ func (c *change) event(step, event string, detail map[string]any) {
 		detail["console"] = c.console
 		c.console = nil
 	}
-	c.inst.Seq++
-	c.events = append(c.events, Event{Seq: c.inst.Seq, At: c.now, Step: step, Event: event, Detail: detail})
+	c.inst.Run.Seq++
+	c.events = append(c.events, Event{Seq: c.inst.Run.Seq, At: c.now, Step: step, Event: event, Detail: detail})
 }
 
 func (c *change) step(name string) *rulesets.Step { return c.w.Step(name) }
 
 func (c *change) newToken(group string) *Token {
-	c.inst.TokenSeq++
-	t := &Token{ID: fmt.Sprintf("t%d", c.inst.TokenSeq), Group: group}
-	c.inst.Tokens = append(c.inst.Tokens, t)
+	c.inst.Run.TokenSeq++
+	t := &Token{ID: fmt.Sprintf("t%d", c.inst.Run.TokenSeq), Group: group}
+	c.inst.Run.Tokens = append(c.inst.Run.Tokens, t)
 	return t
 }
 
@@ -392,14 +392,14 @@ func (c *change) join(tok *Token, s *rulesets.Step) error {
 		return c.arrive(tok, s.Next) // not in a branch: the loader makes this impossible
 	}
 	c.inst.removeToken(tok.ID)
-	if c.inst.Joins == nil {
-		c.inst.Joins = map[string]int{}
+	if c.inst.Run.Joins == nil {
+		c.inst.Run.Joins = map[string]int{}
 	}
-	c.inst.Joins[group]++
-	if c.inst.Joins[group] < len(fork.Branches) {
+	c.inst.Run.Joins[group]++
+	if c.inst.Run.Joins[group] < len(fork.Branches) {
 		return nil
 	}
-	delete(c.inst.Joins, group)
+	delete(c.inst.Run.Joins, group)
 	c.event(s.Name, EventCompleted, nil)
 	return c.arrive(c.newToken(""), s.Next)
 }
@@ -539,12 +539,12 @@ func (c *change) run(tok *Token) error {
 		}
 		c.inst.Step = s.Name
 		c.inst.Status = s.Status
-		for _, t := range c.inst.Tokens {
+		for _, t := range c.inst.Run.Tokens {
 			if err := c.dropTimer(t); err != nil {
 				return err
 			}
 		}
-		c.inst.Tokens, c.inst.Joins = nil, nil
+		c.inst.Run.Tokens, c.inst.Run.Joins = nil, nil
 		c.event(s.Name, EventEnded, map[string]any{"status": s.Status})
 		return nil
 	}
