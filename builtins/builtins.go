@@ -124,6 +124,11 @@ type Exec struct {
 	// HTTPTransport, when set, carries every Http call of the execution instead of the network:
 	// the test runner points it at a testcase's fixture server. No address check applies to it.
 	HTTPTransport http.RoundTripper
+	// Fixtures, when set, answer the execution's connector calls instead of the configured
+	// connections, keyed by module name: "SQL" holds a map[string]*sql.DB of seeded databases,
+	// "MongoDB" the address of a fixture server. A module finding no fixture for a connection
+	// refuses the call, so a testcase never reaches a real database.
+	Fixtures map[string]any
 
 	// Tx is the execution's unit of work in the store (nil when no store is configured): its reads
 	// see its own writes, and the engine commits it only when the execution succeeds.
@@ -136,6 +141,7 @@ type Exec struct {
 	alertBytes    int
 
 	diagnostics []Diagnostic // ring buffer of the last MaxDiagnostics lines
+	calls       []Call
 	dropped     int
 	raised      []RaisedAlert
 }
@@ -223,6 +229,48 @@ func (e *Exec) Log(level LogLevel, typ string, args []any) {
 	e.diagnostics[e.dropped%MaxDiagnostics] = d
 	e.dropped++
 }
+
+// Call is one call a connector made (Http, SQL, MongoDB): what explain shows of it. It never holds
+// a body, a parameter or a credential.
+type Call struct {
+	Module string  `json:"module"`           // Http, SQL, MongoDB
+	Target string  `json:"target"`           // the host, or the connection's name
+	Method string  `json:"method"`           // GET, query, find…
+	What   string  `json:"what,omitempty"`   // the path, the statement's first words, the collection
+	Status int     `json:"status,omitempty"` // Http: the status
+	Rows   *int    `json:"rows,omitempty"`   // SQL and MongoDB: rows or documents read or changed
+	Error  string  `json:"error,omitempty"`  // the failure's kind, when the call failed
+	Ms     float64 `json:"ms"`
+}
+
+// MaxCalls bounds the calls kept for explain (each module caps its calls per execution too).
+const MaxCalls = 1000
+
+// RecordCall keeps a connector call for explain, and logs it as an info line.
+func (e *Exec) RecordCall(c Call) {
+	if len(e.calls) < MaxCalls {
+		e.calls = append(e.calls, c)
+	}
+	if e.LogLevel.Keeps(LogInfo) {
+		what := c.Target
+		if c.What != "" {
+			what += " " + c.What
+		}
+		var outcome string
+		switch {
+		case c.Error != "":
+			outcome = c.Error
+		case c.Rows != nil:
+			outcome = fmt.Sprintf("%d rows", *c.Rows)
+		default:
+			outcome = fmt.Sprint(c.Status)
+		}
+		e.Log(LogInfo, "info", []any{fmt.Sprintf("%s %s %s: %s in %.1f ms", c.Module, c.Method, what, outcome, c.Ms)})
+	}
+}
+
+// Calls are the connector calls of the execution, in order.
+func (e *Exec) Calls() []Call { return e.calls }
 
 // Diagnostics returns the kept console lines, oldest first.
 func (e *Exec) Diagnostics() []Diagnostic {

@@ -51,6 +51,8 @@ type ExecOptions struct {
 	// HTTPTransport, when set, carries the execution's Http calls instead of the network (the test
 	// runner's fixture server).
 	HTTPTransport http.RoundTripper
+	// Fixtures, when set, answer the execution's SQL and MongoDB calls (builtins.Exec.Fixtures).
+	Fixtures map[string]any
 }
 
 // maxConflictRetries is how often an execution runs again when its writes conflict with another
@@ -71,8 +73,10 @@ type Result struct {
 	Alerts      []Alert               `json:"alerts"`
 	Diagnostics []builtins.Diagnostic `json:"diagnostics,omitempty"`
 	Explain     []Explained           `json:"explain,omitempty"`
-	Halted      *Halted               `json:"halted,omitempty"`
-	DurationMs  float64               `json:"durationMs"`
+	// Calls are the connector calls (Http, SQL, MongoDB) of an explained execution.
+	Calls      []builtins.Call `json:"calls,omitempty"`
+	Halted     *Halted         `json:"halted,omitempty"`
+	DurationMs float64         `json:"durationMs"`
 
 	order []string // output keys in declared order
 }
@@ -152,6 +156,11 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 	}
 	if len(r.Explain) > 0 {
 		if err := field("explain", r.Explain); err != nil {
+			return nil, err
+		}
+	}
+	if len(r.Calls) > 0 {
+		if err := field("calls", r.Calls); err != nil {
 			return nil, err
 		}
 	}
@@ -369,6 +378,7 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		MaxAlerts: r.eng.limits.MaxAlerts,
 
 		HTTPTransport: opts.HTTPTransport,
+		Fixtures:      opts.Fixtures,
 
 		MaxAlertBytes: r.eng.limits.MaxOutputBytes,
 	}
@@ -562,6 +572,12 @@ func (r *Ruleset) collect(st *vmState, val goja.Value, exec *builtins.Exec, expl
 				}
 				res.Explain = append(res.Explain, Explained{Rule: rule.Name, Value: v, Reads: reads, Us: ex.Get(indexKey(i + 2)).ToFloat()})
 			}
+		}
+	}
+	if explain {
+		res.Calls = exec.Calls() // an Exec starts with none, so the slice is this execution's
+		if err := st.conv.spend(len(res.Calls)*8, len(res.Calls)*120); err != nil {
+			return nil, r.outputError(err, "", "", "explain calls")
 		}
 	}
 	if halt != nil {

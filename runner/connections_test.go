@@ -29,6 +29,18 @@ func TestConnectionsAllowList(t *testing.T) {
 	if code, out, errOut := run("allow.yaml"); code != 0 || !strings.Contains(out, `"Score": 712`) {
 		t.Errorf("allowed: exit %d\n%s%s", code, out, errOut)
 	}
+	// --explain lists the call: host, method, path, status; never the query or a header.
+	code, out, errOut := kubus(t, "", "run", filepath.Join(dir, "rs"), "--input", filepath.Join(dir, "in.json"), "--config", filepath.Join(dir, "allow.yaml"), "--explain")
+	host := strings.TrimPrefix(srv.URL, "http://")
+	if want := `"calls": [
+    {
+      "module": "Http",
+      "target": "` + host + `",
+      "method": "GET",
+      "what": "/score",
+      "status": 200,`; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("explain: exit %d, want %s in\n%s%s", code, want, out, errOut)
+	}
 	if code, out, _ := run("none.yaml"); code != 1 || !strings.Contains(out, "is loopback") {
 		t.Errorf("not allowed: exit %d\n%s", code, out)
 	}

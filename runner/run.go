@@ -96,7 +96,7 @@ exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stac
 	f.StringVarP(&inputPath, "input", "i", "", "input JSON file, or - for standard input (required)")
 	f.StringVar(&now, "now", "", "execution clock, RFC 3339 or YYYY-MM-DD (default: the current time)")
 	f.StringVar(&culture, "culture", "", "execution culture for NUM, CUR and date names, e.g. nl-NL (default: the ruleset's)")
-	f.BoolVar(&explain, "explain", false, "add each evaluated rule's value, the names it read and its time")
+	f.BoolVar(&explain, "explain", false, "add each evaluated rule's value, the names it read and its time, and each call to an outside service")
 	f.StringVar(&logLevel, "log-level", "none", "console output kept in diagnostics: none, info, warning or error")
 	f.StringSliceVar(&tags, "tags", nil, "up to 5 ordered tags of this execution, comma-separated (--metrics saves its alert counts under them)")
 	f.BoolVar(&metrics, "metrics", false, "save the count of each alert in the store, replacing the last run of the ruleset with the same --tags")

@@ -389,7 +389,6 @@ func (st *state) do(fn string, r *request) goja.Value {
 	case u.User != nil:
 		h.TypeError(fn, "the url carries credentials: pass them in options.auth, so they stay out of logs and errors")
 	}
-	where := u.Scheme + "://" + u.Host + u.EscapedPath() // no query: it may carry a token
 	timeout := cfg.Timeout
 	if r.timeout > 0 {
 		timeout = min(timeout, r.timeout)
@@ -428,13 +427,16 @@ func (st *state) do(fn string, r *request) goja.Value {
 		case <-ctx.Done():
 		}
 	}
-	ms := float64(time.Since(start).Microseconds()) / 1000
+	call := builtins.Call{Module: "Http", Target: u.Host, Method: r.method, What: truncate(u.EscapedPath(), 200),
+		Ms: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {
 		ce := st.describe(ctx, parent, r, u, err)
-		e.Log(builtins.LogInfo, "info", []any{fmt.Sprintf("Http %s %s: %s after %.1f ms", r.method, where, ce.kind, ms)})
+		call.Error = ce.kind
+		e.RecordCall(call)
 		st.fail(fn, ce)
 	}
-	e.Log(builtins.LogInfo, "info", []any{fmt.Sprintf("Http %s %s: %d in %.1f ms", r.method, where, status, ms)})
+	call.Status = status
+	e.RecordCall(call)
 	return st.response(resp)
 }
 
