@@ -287,6 +287,29 @@ func testcaseTree(rs *Ruleset, tc *Testcase, mode exportMode) *Object {
 			o.Set(rs.key, items)
 		}
 	}
+	if len(tc.SQL) > 0 {
+		so := NewObject()
+		for _, f := range tc.SQL {
+			fo := NewObject()
+			setIf(fo, "file", f.File)
+			if mode == modeJSON || f.File == "" {
+				fo.Set("script", f.Script)
+			}
+			so.Set(f.Connection, fo)
+		}
+		o.Set("sql", so)
+	}
+	if len(tc.MongoDB) > 0 {
+		mo := NewObject()
+		for _, f := range tc.MongoDB {
+			co := NewObject()
+			for _, c := range f.Collections {
+				co.Set(c.Name, c.Documents)
+			}
+			mo.Set(f.Connection, co)
+		}
+		o.Set("mongodb", mo)
+	}
 	if len(tc.HTTP) > 0 {
 		items := make([]any, len(tc.HTTP))
 		for i, f := range tc.HTTP {

@@ -350,6 +350,34 @@ type Testcase struct {
 	// HTTP are the answers of the outside world to the testcase's Http calls: the test runner
 	// serves them on 127.0.0.1, and a call none of them answers fails the testcase.
 	HTTP []*HTTPFixture
+	// SQL seed a throwaway SQLite database per connection for the testcase's SQL calls, and
+	// MongoDB the collections of a local fixture server per connection; a call to a connection
+	// without a fixture fails the testcase.
+	SQL     []*SQLFixture
+	MongoDB []*MongoFixture
+}
+
+// SQLFixture seeds the database a connection's SQL calls reach in a testcase: a SQL script, read
+// from File (relative to the ruleset folder) or written inline.
+type SQLFixture struct {
+	Connection string
+	File       string // "" when inline
+	Script     string
+	Pos        Pos
+}
+
+// MongoFixture seeds the collections a connection's MongoDB calls reach in a testcase.
+type MongoFixture struct {
+	Connection  string
+	Collections []MongoCollection
+	Pos         Pos
+}
+
+// MongoCollection is a collection's seed documents, as written (extended JSON such as {$oid: …}
+// and {$date: …} for the types YAML lacks).
+type MongoCollection struct {
+	Name      string
+	Documents []any
 }
 
 // HTTPFixture answers the Http calls whose method and URL match: URL exactly, or any URL that starts

@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "ockto", "consents", "dataDebits", "expect", "steps", "http", "tolerance"}
+	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "ockto", "consents", "dataDebits", "expect", "steps", "http", "sql", "mongodb", "tolerance"}
 	testcaseKeysJSON = append(slices.Clone(testcaseKeys), "file", "store")
 	expectKeys       = []string{"output", "strict", "alerts", "error"}
 )
@@ -234,6 +234,12 @@ func (l *loader) testcase(d *decoder, n *yaml.Node, file, listField string, inde
 	if x, ok := m["http"]; ok {
 		l.httpFixtures(d, x.V, field+".http", tc)
 	}
+	if x, ok := m["sql"]; ok {
+		l.sqlFixtures(d, x.V, field+".sql", tc)
+	}
+	if x, ok := m["mongodb"]; ok {
+		l.mongoFixtures(d, x.V, field+".mongodb", tc)
+	}
 	if x, ok := m["steps"]; ok {
 		l.testSteps(d, x.V, field+".steps", tc)
 	}
@@ -334,5 +340,64 @@ func (l *loader) httpFixtures(d *decoder, n *yaml.Node, field string, tc *Testca
 			fx.Delay = d.duration(x.V, f+".delay")
 		}
 		tc.HTTP = append(tc.HTTP, fx)
+	}
+}
+
+// sqlFixtures reads `sql: {crm: {file: fixtures/crm.sql} | {script: "create table …"}}`.
+func (l *loader) sqlFixtures(d *decoder, n *yaml.Node, field string, tc *Testcase) {
+	for _, e := range d.entries(n, field) {
+		f := field + "." + e.Key
+		fx := &SQLFixture{Connection: e.Key, Pos: d.pos(e.K)}
+		m := d.fields(e.V, f, "file", "script")
+		x, hasFile := m["file"]
+		sc, hasScript := m["script"]
+		switch {
+		case hasScript:
+			fx.Script = d.str(sc.V, f+".script")
+			if hasFile && l.jsonForm {
+				fx.File = d.str(x.V, f+".file")
+			} else if hasFile {
+				d.problem(x.K, f+".file", "keep the script in one place: remove `script` or `file`", "both `script` and `file` are given")
+			}
+		case hasFile && l.jsonForm:
+			d.problem(x.K, f+".file", "add `script` with the text of the file", "the JSON form carries the script itself, next to `file`")
+		case hasFile:
+			p := d.str(x.V, f+".file")
+			if msg, hint := checkPath(p, ".sql"); msg != "" {
+				d.problem(x.V, f+".file", hint, "%s", msg)
+				continue
+			}
+			data, ok := l.readFile(d, x.V, f+".file", p)
+			if !ok {
+				continue
+			}
+			fx.File, fx.Script = p, string(data)
+		default:
+			d.problem(e.K, f, "write `"+e.Key+": {file: fixtures/"+e.Key+".sql}` (relative to the ruleset folder) or `script:`", "a SQL fixture needs a script that creates and fills its tables")
+		}
+		tc.SQL = append(tc.SQL, fx)
+	}
+}
+
+// mongoFixtures reads `mongodb: {docs: {applications: [{…}, …]}}`: connection, collection, documents.
+func (l *loader) mongoFixtures(d *decoder, n *yaml.Node, field string, tc *Testcase) {
+	for _, e := range d.entries(n, field) {
+		f := field + "." + e.Key
+		fx := &MongoFixture{Connection: e.Key, Pos: d.pos(e.K)}
+		for _, c := range d.entries(e.V, f) {
+			cf := f + "." + c.Key
+			coll := MongoCollection{Name: c.Key, Documents: []any{}}
+			for i, it := range d.list(c.V, cf) {
+				if it.Kind != yaml.MappingNode {
+					d.problem(it, fmt.Sprintf("%s[%d]", cf, i), "write each document as an object, e.g. {_id: 1, Name: Ann}", "a document is an object, got %s", kindName(it))
+					continue
+				}
+				if v, ok := d.value(it, fmt.Sprintf("%s[%d]", cf, i)); ok {
+					coll.Documents = append(coll.Documents, v)
+				}
+			}
+			fx.Collections = append(fx.Collections, coll)
+		}
+		tc.MongoDB = append(tc.MongoDB, fx)
 	}
 }

@@ -223,3 +223,75 @@ testcases:
 		t.Errorf("bad fixtures: %v", err)
 	}
 }
+
+func TestDataFixtures(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"ruleset.yaml": `name: f
+rules:
+  A: 1
+testcases:
+  - name: t
+    sql:
+      crm: {file: fixtures/crm.sql}
+      ledger: {script: "create table t (a int); insert into t values (1);"}
+    mongodb:
+      docs:
+        loans: [{_id: {$oid: 650000000000000000000001}, Amount: 1000, Open: true}, {Amount: 5}]
+        empty: []
+    expect: {output: {A: 1}}
+`,
+		"fixtures/crm.sql": "create table customers (id int);\n",
+	})
+	rs, err := LoadDir(dir, &LoadOptions{Globals: testGlobals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := rs.Testcases[0]
+	if len(tc.SQL) != 2 || tc.SQL[0].Connection != "crm" || tc.SQL[0].File != "fixtures/crm.sql" || tc.SQL[0].Script != "create table customers (id int);\n" ||
+		tc.SQL[1].Connection != "ledger" || tc.SQL[1].File != "" {
+		t.Fatalf("sql: %+v %+v", tc.SQL[0], tc.SQL[1])
+	}
+	if m := tc.MongoDB; len(m) != 1 || m[0].Connection != "docs" || len(m[0].Collections) != 2 || len(m[0].Collections[0].Documents) != 2 || m[0].Collections[1].Name != "empty" {
+		t.Fatalf("mongodb: %+v", m)
+	}
+	strip := func(tc *Testcase) string {
+		for _, f := range tc.SQL {
+			f.Pos = Pos{}
+		}
+		for _, f := range tc.MongoDB {
+			f.Pos = Pos{}
+		}
+		b, _ := json.Marshal([]any{tc.SQL, Plain(tc.MongoDB[0].Collections[0].Documents)})
+		return string(b)
+	}
+	want := strip(tc)
+	// The JSON form carries the script next to the file; the folder form writes the file again.
+	data, err := ExportJSON(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadJSON(data, "f.json", &LoadOptions{Globals: testGlobals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strip(back.Testcases[0]); got != want {
+		t.Errorf("JSON round trip:\n%s\n%s", got, want)
+	}
+	out := t.TempDir()
+	if err := WriteDir(back, out); err != nil {
+		t.Fatal(err)
+	}
+	again, err := LoadDir(out, &LoadOptions{Globals: testGlobals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strip(again.Testcases[0]); got != want {
+		t.Errorf("folder round trip:\n%s\n%s", got, want)
+	}
+	_, err = LoadDir(writeFiles(t, map[string]string{"ruleset.yaml": "name: f\nrules:\n  A: 1\ntestcases:\n  - name: t\n    sql: {crm: {file: ../crm.sql}, b: {}, c: {file: missing.sql}}\n    mongodb: {docs: {loans: [1]}}\n"}), nil)
+	for _, want := range []string{"not a plain path", "a SQL fixture needs a script", "cannot read missing.sql", "a document is an object", "testcases.t.mongodb.docs.loans[0]"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("bad fixtures: want %q in %v", want, err)
+		}
+	}
+}

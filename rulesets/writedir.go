@@ -64,6 +64,14 @@ func WriteDir(rs *Ruleset, dir string) error {
 		}
 	}
 	for _, tc := range rs.Testcases {
+		for _, f := range tc.SQL {
+			if f.File == "" {
+				continue
+			}
+			if err := add(f.File, []byte(f.Script), "the SQL fixture of testcase "+tc.Name); err != nil {
+				return err
+			}
+		}
 		for _, ts := range tc.Steps {
 			if ts.UploadFile == "" {
 				continue
