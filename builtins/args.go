@@ -371,3 +371,15 @@ func ParseDate(s string, loc *time.Location) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// Truncate cuts s to at most n bytes (on a rune boundary), marking the cut with "…": for names and
+// texts from rule code that go into messages and call records.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -129,6 +129,9 @@ type Exec struct {
 	// "MongoDB" the address of a fixture server. A module finding no fixture for a connection
 	// refuses the call, so a testcase never reaches a real database.
 	Fixtures map[string]any
+	// Unanswered, when set, hears each connector call no fixture answered ("SQL connection crm"),
+	// so the test runner fails the testcase naming it even when the rule caught the error.
+	Unanswered func(call string)
 
 	// Tx is the execution's unit of work in the store (nil when no store is configured): its reads
 	// see its own writes, and the engine commits it only when the execution succeeds.

@@ -53,6 +53,8 @@ type ExecOptions struct {
 	HTTPTransport http.RoundTripper
 	// Fixtures, when set, answer the execution's SQL and MongoDB calls (builtins.Exec.Fixtures).
 	Fixtures map[string]any
+	// Unanswered hears each call no fixture answered (builtins.Exec.Unanswered).
+	Unanswered func(call string)
 }
 
 // maxConflictRetries is how often an execution runs again when its writes conflict with another
@@ -379,6 +381,7 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 
 		HTTPTransport: opts.HTTPTransport,
 		Fixtures:      opts.Fixtures,
+		Unanswered:    opts.Unanswered,
 
 		MaxAlertBytes: r.eng.limits.MaxOutputBytes,
 	}

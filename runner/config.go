@@ -6,15 +6,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	kubushttp "github.com/kubusdev/kubus/builtins/http"
+	"github.com/kubusdev/kubus/builtins/connections"
 	"github.com/kubusdev/kubus/builtins/std"
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/rulesets"
@@ -48,56 +46,21 @@ A module setting set in the process environment overrides the file's.`
 
 // config is kubus.yaml: named environments of variables for rule code, and of module settings.
 type config struct {
-	Environment  string                       `yaml:"environment"`
-	Environments map[string]map[string]string `yaml:"environments"`
-	Modules      map[string]map[string]string `yaml:"modules"`
-	Connections  map[string]connections       `yaml:"connections"`
+	Environment  string                        `yaml:"environment"`
+	Environments map[string]map[string]string  `yaml:"environments"`
+	Modules      map[string]map[string]string  `yaml:"modules"`
+	Connections  map[string]connections.Config `yaml:"connections"`
 	path         string
 }
 
-// connections are an environment's connectors (connectors.md): the outbound allow list and the
-// Http module's settings. Values may be "${NAME}" references to the process environment.
-type connections struct {
-	Allow []string `yaml:"allow"`
-	HTTP  struct {
-		Timeout          string `yaml:"timeout"`
-		MaxResponseBytes int64  `yaml:"maxResponseBytes"`
-		MaxCalls         int    `yaml:"maxCalls"`
-	} `yaml:"http"`
-}
-
-// httpModule is the Http module of an environment's connections (the default one without any).
-func (c *config) httpModule(env string) (*kubushttp.Module, error) {
+// connectionSet is the chosen environment's connectors (connectors.md): the default set when the
+// file has none for it.
+func (c *config) connectionSet(env string) (*connections.Set, error) {
 	conn, ok := c.Connections[env]
 	if !ok {
-		return kubushttp.Default(), nil
+		return connections.Default(), nil
 	}
-	field := "connections." + env
-	cfg := kubushttp.Config{MaxResponseBytes: conn.HTTP.MaxResponseBytes, MaxCalls: conn.HTTP.MaxCalls}
-	for _, a := range conn.Allow {
-		if _, _, err := parseRef(a); err != nil {
-			return nil, fmt.Errorf("%s.allow: %w", field, err)
-		}
-		if v, ok := resolve(a); ok && v != "" {
-			cfg.Allow = append(cfg.Allow, v)
-		}
-	}
-	if t := conn.HTTP.Timeout; t != "" {
-		if _, _, err := parseRef(t); err != nil {
-			return nil, fmt.Errorf("%s.http.timeout: %w", field, err)
-		}
-		v, _ := resolve(t)
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%s.http.timeout: %q is not a duration such as 5s or 500ms", field, v)
-		}
-		cfg.Timeout = d
-	}
-	m, err := kubushttp.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s.allow: %w", field, err)
-	}
-	return m, nil
+	return connections.Open(conn, "connections."+env, nil)
 }
 
 // loadConfig reads the config file: the given path (which must exist), else $KUBUS_CONFIG, else
@@ -165,24 +128,8 @@ func (c *config) check() error {
 	return nil
 }
 
-// refRE is a whole value that reads the process environment: ${NAME} or ${NAME:-default}.
-var refRE = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)(:-(?s:(.*)))?\}$`)
-
-// parseRef splits a "${NAME}" or "${NAME:-default}" value ("" for a value used as written). A "${"
-// anywhere else is an error rather than a literal: it is almost always a hoped-for interpolation.
-func parseRef(v string) (name string, def *string, err error) {
-	if !strings.Contains(v, "${") {
-		return "", nil, nil
-	}
-	m := refRE.FindStringSubmatch(v)
-	if m == nil {
-		return "", nil, fmt.Errorf("%q: only a whole value can read the process environment, written ${NAME} or ${NAME:-default}", v)
-	}
-	if m[2] != "" {
-		def = &m[3]
-	}
-	return m[1], def, nil
-}
+// parseRef splits a "${NAME}" or "${NAME:-default}" value ("" for a value used as written).
+func parseRef(v string) (name string, def *string, err error) { return connections.Ref(v) }
 
 // resolve gives a declared value: as written, or from the process environment for a "${...}"
 // (unset without a default: not there at all).
@@ -280,9 +227,9 @@ func (f *envFlags) engine() (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	web, err := c.httpModule(c.envName(f.environment))
+	set, err := c.connectionSet(c.envName(f.environment))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.path, err)
 	}
-	return engine.New(engine.WithRuleEnv(vars), engine.WithEnv(host), engine.WithModules(std.WithConnections(web)...)), nil
+	return engine.New(engine.WithRuleEnv(vars), engine.WithEnv(host), engine.WithModules(std.WithConnections(set.Modules()...)...)), nil
 }

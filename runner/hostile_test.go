@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,6 +83,18 @@ func runBounded(t testing.TB, rulesetYAML string) childResult {
 	cmd := exec.CommandContext(ctx, "bash", append([]string{"-c", fmt.Sprintf(`ulimit -v %d && exec "$0" "$@"`, childMemoryKiB), bin}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "KUBUS_OCKTO_PASSWORD=secret-from-the-host", "GOTRACEBACK=single")
+	// The connector cases reach their servers through the corpus's config: an SQLite file of
+	// their own, a MongoDB address that never answers, and an HTTP server that streams forever.
+	if strings.Contains(rulesetYAML, "# connections") {
+		srv := hostileServers(t)
+		config, err := filepath.Abs("testdata/hostile-connections.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Args = append(cmd.Args, "--config", config)
+		cmd.Env = append(cmd.Env, "HOSTILE_SQLITE=file:"+filepath.Join(dir, "hostile.db"), "HOSTILE_SILENT=mongodb://"+srv.silent,
+			"HOSTILE_WEB=http://"+srv.web)
+	}
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	res := childResult{output: string(out), elapsed: time.Since(start), hung: ctx.Err() != nil}
@@ -91,6 +107,50 @@ func runBounded(t testing.TB, rulesetYAML string) childResult {
 		t.Fatalf("running kubus: %v", err)
 	}
 	return res
+}
+
+// servers are the outside world of the connector cases.
+type servers struct{ silent, web string }
+
+var (
+	serversOnce sync.Once
+	theServers  servers
+)
+
+// hostileServers starts, once per test process, a TCP server that accepts and never answers and an
+// HTTP server whose /huge streams without end and whose /slow sends a byte every half second.
+func hostileServers(t testing.TB) servers {
+	serversOnce.Do(func() {
+		silent, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			var held []net.Conn // kept open, never read: the client waits for an answer
+			for {
+				c, err := silent.Accept()
+				if err != nil {
+					return
+				}
+				held = append(held, c)
+			}
+		}()
+		web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			chunk := bytes.Repeat([]byte("x"), 1<<20)
+			for i := 0; r.Context().Err() == nil; i++ {
+				if r.URL.Path == "/slow" {
+					chunk = chunk[:1]
+					time.Sleep(500 * time.Millisecond)
+				}
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+			}
+		}))
+		theServers = servers{silent: silent.Addr().String(), web: strings.TrimPrefix(web.URL, "http://")}
+	})
+	return theServers
 }
 
 // survived fails the test when the child hung, was killed or crashed (Go's fatal errors exit 2, as

@@ -322,7 +322,7 @@ func (st *state) options(fn string, o *goja.Object, r *request) {
 				h.TypeError(fn, "options.%s.%s must be a string, number or boolean, got %s", name, k, builtins.Describe(e))
 			}
 			if len(k)+len(out[k]) > maxField {
-				h.RangeError(fn, "options.%s.%s is longer than %d bytes", name, truncate(k, 40), maxField)
+				h.RangeError(fn, "options.%s.%s is longer than %d bytes", name, builtins.Truncate(k, 40), maxField)
 			}
 			if strings.ContainsAny(k+out[k], "\r\n") {
 				h.TypeError(fn, "options.%s.%s contains a line break", name, k)
@@ -385,7 +385,7 @@ func (st *state) do(fn string, r *request) goja.Value {
 	u, err := url.Parse(r.url)
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-		h.TypeError(fn, "url must be an absolute http or https URL, got %q", truncate(r.url, 200))
+		h.TypeError(fn, "url must be an absolute http or https URL, got %q", builtins.Truncate(r.url, 200))
 	case u.User != nil:
 		h.TypeError(fn, "the url carries credentials: pass them in options.auth, so they stay out of logs and errors")
 	}
@@ -427,7 +427,7 @@ func (st *state) do(fn string, r *request) goja.Value {
 		case <-ctx.Done():
 		}
 	}
-	call := builtins.Call{Module: "Http", Target: u.Host, Method: r.method, What: truncate(u.EscapedPath(), 200),
+	call := builtins.Call{Module: "Http", Target: u.Host, Method: r.method, What: builtins.Truncate(u.EscapedPath(), 200),
 		Ms: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {
 		ce := st.describe(ctx, parent, r, u, err)
@@ -570,11 +570,4 @@ func (st *state) response(r *result) goja.Value {
 	}
 	_ = o.Set("json", j)
 	return o
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

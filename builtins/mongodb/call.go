@@ -63,7 +63,7 @@ func (st *state) bind(method string, op func(*state, *call) goja.Value) func(*bu
 			connect := c.resolve()
 			// Before any client is made: a readOnly connection's write never reaches the server.
 			if c.readOnly && writes[method] {
-				c.fail(&callError{kind: "readOnly", msg: fmt.Sprintf("the connection '%s' is readOnly: %s is refused", truncate(c.conn, 100), method)})
+				c.fail(&callError{kind: "readOnly", msg: fmt.Sprintf("the connection '%s' is readOnly: %s is refused", builtins.Truncate(c.conn, 100), method)})
 			}
 			connect()
 			return op(st, c)
@@ -95,9 +95,9 @@ func (c *call) resolve() (connect func()) {
 		uri, ok := uris[c.conn]
 		if !ok {
 			if c.e.Unanswered != nil {
-				c.e.Unanswered(fmt.Sprintf("MongoDB %s %s.%s (add the connection under mongodb:)", c.method, truncate(c.conn, 100), truncate(c.coll, 100)))
+				c.e.Unanswered(fmt.Sprintf("MongoDB %s %s.%s (add the connection under mongodb:)", c.method, builtins.Truncate(c.conn, 100), builtins.Truncate(c.coll, 100)))
 			}
-			c.fail(&callError{kind: "noFixture", msg: fmt.Sprintf("no fixture of the testcase answers MongoDB connection '%s' (add one under mongodb:)", truncate(c.conn, 100))})
+			c.fail(&callError{kind: "noFixture", msg: fmt.Sprintf("no fixture of the testcase answers MongoDB connection '%s' (add one under mongodb:)", builtins.Truncate(c.conn, 100))})
 		}
 		return func() {
 			var err error
@@ -119,7 +119,7 @@ func (c *call) resolve() (connect func()) {
 		if len(names) > 0 {
 			have = strings.Join(names, ", ")
 		}
-		c.fail(&callError{kind: "notConfigured", msg: fmt.Sprintf("no MongoDB connection '%s' is configured (connections: mongodb: in kubus.yaml names %s)", truncate(c.conn, 100), have)})
+		c.fail(&callError{kind: "notConfigured", msg: fmt.Sprintf("no MongoDB connection '%s' is configured (connections: mongodb: in kubus.yaml names %s)", builtins.Truncate(c.conn, 100), have)})
 	}
 	return func() {
 		var err error
@@ -132,7 +132,7 @@ func (c *call) resolve() (connect func()) {
 
 // record keeps the call for explain; rows nil when it failed.
 func (c *call) record(rows *int, kind string) {
-	c.e.RecordCall(builtins.Call{Module: "MongoDB", Target: truncate(c.conn, 100), Method: c.method, What: truncate(c.coll, 200),
+	c.e.RecordCall(builtins.Call{Module: "MongoDB", Target: builtins.Truncate(c.conn, 100), Method: c.method, What: builtins.Truncate(c.coll, 200),
 		Rows: rows, Error: kind, Ms: float64(time.Since(c.start).Microseconds()) / 1000})
 }
 
@@ -140,7 +140,7 @@ func (c *call) record(rows *int, kind string) {
 func (c *call) fail(ce *callError) {
 	c.record(nil, ce.kind)
 	vm := c.h.VM
-	obj, err := vm.New(c.st.errorCtr, vm.ToValue(fmt.Sprintf("%s: %s.%s: %s", c.fn, truncate(c.conn, 100), truncate(c.coll, 100), ce.msg)))
+	obj, err := vm.New(c.st.errorCtr, vm.ToValue(fmt.Sprintf("%s: %s.%s: %s", c.fn, builtins.Truncate(c.conn, 100), builtins.Truncate(c.coll, 100), ce.msg)))
 	if err != nil {
 		panic(vm.NewGoError(err))
 	}
@@ -222,9 +222,9 @@ func (c *call) describe(ctx, parent context.Context, err error) *callError {
 		if codes := se.ErrorCodes(); len(codes) > 0 {
 			code = codes[0]
 		}
-		return &callError{kind: "database", code: code, msg: truncate(redact(err.Error(), c.cl.secrets), 500)}
+		return &callError{kind: "database", code: code, msg: builtins.Truncate(redact(err.Error(), c.cl.secrets), 500)}
 	}
-	return &callError{kind: "database", msg: truncate(redact(rootCause(err), c.cl.secrets), 500)}
+	return &callError{kind: "database", msg: builtins.Truncate(redact(rootCause(err), c.cl.secrets), 500)}
 }
 
 // rootCause is the innermost network message of a driver error, else the error's text.
@@ -234,11 +234,4 @@ func rootCause(err error) string {
 		return oe.Op + ": " + oe.Err.Error()
 	}
 	return err.Error()
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

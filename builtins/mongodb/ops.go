@@ -29,7 +29,7 @@ func (c *call) opts(i int, keys ...string) *goja.Object {
 	}
 	for _, k := range o.Keys() {
 		if !slices.Contains(keys, k) {
-			c.h.TypeError(c.fn, "options.%s is not an option of %s (%s)", truncate(k, 40), c.method, strings.Join(keys, ", "))
+			c.h.TypeError(c.fn, "options.%s is not an option of %s (%s)", builtins.Truncate(k, 40), c.method, strings.Join(keys, ", "))
 		}
 	}
 	return o
@@ -280,7 +280,7 @@ func (c *call) update(many bool) goja.Value {
 		d := enc.doc(v, "update", true)
 		for _, e := range d {
 			if !strings.HasPrefix(e.Key, "$") {
-				c.h.TypeError(c.fn, "update must hold update operators ({$set: …}) or be a pipeline, not a field (%s); to replace a document use replaceOne", truncate(e.Key, 40))
+				c.h.TypeError(c.fn, "update must hold update operators ({$set: …}) or be a pipeline, not a field (%s); to replace a document use replaceOne", builtins.Truncate(e.Key, 40))
 			}
 		}
 		if len(d) == 0 {
@@ -310,7 +310,7 @@ func (st *state) replaceOne(c *call) goja.Value {
 	doc := enc.doc(c.args.Argument(3), "replacement", false)
 	for _, e := range doc {
 		if strings.HasPrefix(e.Key, "$") {
-			c.h.TypeError(c.fn, "replacement is a document, not an update (%s): use updateOne for operators", truncate(e.Key, 40))
+			c.h.TypeError(c.fn, "replacement is a document, not an update (%s): use updateOne for operators", builtins.Truncate(e.Key, 40))
 		}
 	}
 	ro := options.Replace().SetUpsert(c.upsert(c.opts(4, "upsert")))

@@ -5,7 +5,6 @@ package std
 
 import (
 	"fmt"
-	"github.com/kubusdev/kubus/builtins/http"
 	"strings"
 
 	"github.com/kubusdev/kubus/builtins"
@@ -20,7 +19,10 @@ import (
 	"github.com/kubusdev/kubus/builtins/encryption"
 	"github.com/kubusdev/kubus/builtins/finance"
 	"github.com/kubusdev/kubus/builtins/global"
+	"github.com/kubusdev/kubus/builtins/http"
+	"github.com/kubusdev/kubus/builtins/mongodb"
 	"github.com/kubusdev/kubus/builtins/ockto"
+	"github.com/kubusdev/kubus/builtins/sql"
 	"github.com/kubusdev/kubus/builtins/statistics"
 	"github.com/kubusdev/kubus/builtins/system"
 	"github.com/kubusdev/kubus/builtins/userstore"
@@ -46,16 +48,21 @@ func Modules() []builtins.Module {
 		consent.Module{},
 		ockto.Module{},
 		http.Default(),
+		sql.Default(),
+		mongodb.Default(),
 	}
 }
 
-// WithConnections is Modules with the connectors configured (connectors.md): the Http module
-// given in place of the default one, which reaches public addresses only.
-func WithConnections(h *http.Module) []builtins.Module {
+// WithConnections is Modules with the connectors configured (connectors.md): each module given
+// (Http, SQL, MongoDB — connections.Set.Modules) in place of the default of its name, which reaches
+// public addresses only and has no database connections.
+func WithConnections(configured ...builtins.Module) []builtins.Module {
 	mods := Modules()
 	for i, m := range mods {
-		if m.Name() == h.Name() {
-			mods[i] = h
+		for _, c := range configured {
+			if m.Name() == c.Name() {
+				mods[i] = c
+			}
 		}
 	}
 	return mods

@@ -125,6 +125,12 @@ func runCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase, s s
 	web := httpFixturesOf(tc.HTTP)
 	defer web.Close()
 	opts.HTTPTransport = web
+	data, err := dataFixturesOf(tc)
+	if err != nil {
+		return failed(rs, tc, "fixtures", err)
+	}
+	defer data.Close()
+	opts.Fixtures, opts.Unanswered = data.fixtures(), data.unanswered
 	var cr CaseResult
 	if rs.Model().Workflow != nil {
 		cr = runWorkflowCase(ctx, rs, tc, s, opts, clock)
@@ -137,6 +143,7 @@ func runCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase, s s
 	for _, call := range web.unanswered() {
 		cr.Mismatches = append(cr.Mismatches, rulesets.Mismatch{Path: "http", Message: "no fixture answers " + call + " (add one under http:)"})
 	}
+	cr.Mismatches = append(cr.Mismatches, data.mismatches()...)
 	return cr
 }
 
