@@ -7,9 +7,10 @@ package connections
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,7 +95,7 @@ func Open(c Config, field string, lookup func(string) (string, bool)) (*Set, err
 	hc := kubushttp.Config{Allow: allow, MaxResponseBytes: c.HTTP.MaxResponseBytes, MaxCalls: c.HTTP.MaxCalls,
 		Timeout: r.duration(field+".http.timeout", c.HTTP.Timeout)}
 	sc := kubussql.Config{Allow: allow, Connections: map[string]kubussql.Connection{}}
-	for _, name := range sortedKeys(c.SQL) {
+	for _, name := range slices.Sorted(maps.Keys(c.SQL)) {
 		s, f := c.SQL[name], field+".sql."+name
 		conn := kubussql.Connection{Driver: r.str(f+".driver", s.Driver), DSN: r.secret(f+".dsn", s.DSN), ReadOnly: s.ReadOnly,
 			MaxRows: s.MaxRows, Timeout: r.duration(f+".timeout", s.Timeout)}
@@ -107,7 +108,7 @@ func Open(c Config, field string, lookup func(string) (string, bool)) (*Set, err
 		sc.Connections[name] = conn
 	}
 	mc := mongodb.Config{Allow: allow, Connections: map[string]mongodb.Connection{}}
-	for _, name := range sortedKeys(c.MongoDB) {
+	for _, name := range slices.Sorted(maps.Keys(c.MongoDB)) {
 		m, f := c.MongoDB[name], field+".mongodb."+name
 		conn := mongodb.Connection{URI: r.secret(f+".uri", m.URI), Database: r.str(f+".database", m.Database), ReadOnly: m.ReadOnly,
 			MaxDocs: m.MaxDocs, Timeout: r.duration(f+".timeout", m.Timeout)}
@@ -210,13 +211,4 @@ func Resolve(v string, lookup func(string) (string, bool)) (string, error) {
 		return *def, nil
 	}
 	return got, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
