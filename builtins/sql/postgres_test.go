@@ -1,8 +1,12 @@
 package sql_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -260,4 +264,66 @@ func TestPostgresNumbers(t *testing.T) {
 		{`SQL.queryOne("db", "select $1::float8 as a, $2::numeric as b, $3::float8 as c, $4::int as d", [0.1, 2.5, -Infinity, 7])`, `{"a":0.1,"b":2.5,"c":null,"d":7}`},
 		{`(r => [r.c === -Infinity, Number.isNaN(r.n)])(SQL.queryOne("db", "select $1::float8 as c, $2::float8 as n", [-Infinity, NaN]))`, `[true,true]`},
 	})
+}
+
+// TestPostgresEchoingServer: a hostile database server that asks for the password in clear and
+// answers it back in its error message gets no secret into rule code, details, call records or
+// diagnostics.
+func TestPostgresEchoingServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go echoPassword(c)
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	dsn := "postgres://kubus:Echo-pw-s3cret@127.0.0.1:" + port + "/crm?sslmode=disable"
+	e := newEnv(t, kubussql.Config{Allow: []string{"127.0.0.1"}, Connections: map[string]kubussql.Connection{"crm": {Driver: "postgres", DSN: dsn}}})
+	e.exec.LogLevel = 1
+	got := e.fail(`SQL.query("crm", "select 1")`)
+	if !strings.Contains(got, "you sent [redacted]") {
+		t.Errorf("the server's message: %s", got)
+	}
+	all := got + fmt.Sprintf("%+v %+v", e.exec.Calls(), e.exec.Diagnostics())
+	for _, secret := range []string{"Echo-pw-s3cret", dsn} {
+		if strings.Contains(all, secret) {
+			t.Errorf("%q shows in %s", secret, all)
+		}
+	}
+}
+
+// echoPassword speaks just enough of PostgreSQL's protocol: it asks for a cleartext password and
+// fails the login with a message quoting it.
+func echoPassword(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	var n int32
+	if binary.Read(r, binary.BigEndian, &n) != nil || n < 8 || n > 10000 {
+		return
+	}
+	if _, err := io.CopyN(io.Discard, r, int64(n-4)); err != nil { // the startup message
+		return
+	}
+	_, _ = c.Write([]byte{'R', 0, 0, 0, 8, 0, 0, 0, 3}) // AuthenticationCleartextPassword
+	if typ, err := r.ReadByte(); err != nil || typ != 'p' {
+		return
+	}
+	if binary.Read(r, binary.BigEndian, &n) != nil || n < 5 || n > 10000 {
+		return
+	}
+	pw := make([]byte, n-4)
+	if _, err := io.ReadFull(r, pw); err != nil {
+		return
+	}
+	body := "SFATAL\x00C28P01\x00Myou sent " + strings.TrimRight(string(pw), "\x00") + "\x00\x00"
+	msg := append([]byte{'E'}, binary.BigEndian.AppendUint32(nil, uint32(len(body)+4))...)
+	_, _ = c.Write(append(msg, body...))
 }
