@@ -242,12 +242,53 @@ func compileAddFields(name string, arg any) (stage, error) {
 				if err != nil {
 					return nil, err
 				}
-				cur = cowSet(cur, f.parts, v).(bson.D)
+				cur = addFieldsSet(cur, f.parts, v).(bson.D)
 			}
 			out[i] = cur
 		}
 		return out, checkBudget(out)
 	}, nil
+}
+
+// addFieldsSet returns v with the value at parts set (or removed when val
+// is missing) the way $addFields and $set compute a field: an array on the
+// path applies the rest of the path to each of its elements, and any value
+// on the path that is neither a document nor an array is replaced by a
+// document holding just the new field ({"a.b": 1} turns a: 5 into
+// a: {b: 1}, and a: [5, {c: 1}] into a: [{b: 1}, {c: 1, b: 1}]). It copies
+// what it changes so shared documents stay intact.
+func addFieldsSet(v any, parts []string, val any) any {
+	switch x := v.(type) {
+	case bson.D:
+		out := make(bson.D, len(x), len(x)+1)
+		copy(out, x)
+		i := fieldIndex(out, parts[0])
+		next := val
+		if len(parts) > 1 {
+			var cur any = missing
+			if i >= 0 {
+				cur = out[i].Value
+			}
+			next = addFieldsSet(cur, parts[1:], val)
+		}
+		switch {
+		case next == missing && i >= 0:
+			return append(out[:i], out[i+1:]...)
+		case next == missing:
+		case i >= 0:
+			out[i].Value = next
+		default:
+			out = append(out, bson.E{Key: parts[0], Value: next})
+		}
+		return out
+	case bson.A:
+		out := make(bson.A, len(x))
+		for i, e := range x {
+			out[i] = addFieldsSet(e, parts, val)
+		}
+		return out
+	}
+	return addFieldsSet(bson.D{}, parts, val)
 }
 
 // cowSet returns v with the value at parts set (or removed when val is

@@ -1,6 +1,8 @@
 package mongofake
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -335,10 +337,17 @@ func (op *updateOp) apply(doc any, inserting bool) (any, error) {
 		if !isNumber(curVal) {
 			return nil, typeMismatch("Cannot apply %s to a value of non-numeric type. The field '%s' has a value of non-numeric type %s", op.op, op.path, typeName(curVal))
 		}
+		aop := opAdd
 		if op.op == "$mul" {
-			return set(arith(opMul, curVal, op.arg))
+			aop = opMul
 		}
-		return set(arith(opAdd, curVal, op.arg))
+		r, ok := updateArith(aop, curVal, op.arg)
+		if !ok {
+			root, _ := doc.(bson.D)
+			id, _ := lookupField(root, "_id")
+			return nil, badValue("Failed to apply %s operations to current value (%s) for document {_id: %s}", op.op, debugNumber(curVal), valueJSON(id))
+		}
+		return set(r)
 	case "$min", "$max":
 		c := compareValues(op.arg, curVal)
 		if !exists || op.op == "$min" && c < 0 || op.op == "$max" && c > 0 {
@@ -503,4 +512,47 @@ func upsertBase(filter bson.D) (bson.D, error) {
 		return nil, err
 	}
 	return doc.(bson.D), nil
+}
+
+// updateArith is $inc and $mul arithmetic, which differs from the
+// aggregation operators' in one way: where two integers overflow a long,
+// MongoDB fails the update instead of turning to a double.
+func updateArith(op arithOp, a, b any) (any, bool) {
+	if k := max(kindOf(a), kindOf(b)); k == kInt32 || k == kInt64 {
+		x, _ := asInt64(a)
+		y, _ := asInt64(b)
+		r, ok := intArith(op, x, y)
+		if !ok {
+			return nil, false
+		}
+		if k == kInt32 && r >= math.MinInt32 && r <= math.MaxInt32 {
+			return int32(r), true
+		}
+		return r, true
+	}
+	return arith(op, a, b), true
+}
+
+// debugNumber renders a number as MongoDB's error messages do: (NumberLong)5.
+func debugNumber(v any) string {
+	switch x := v.(type) {
+	case int32:
+		return fmt.Sprintf("(NumberInt)%d", x)
+	case int64:
+		return fmt.Sprintf("(NumberLong)%d", x)
+	case float64:
+		return fmt.Sprintf("(NumberDouble)%v", x)
+	case bson.Decimal128:
+		return "(NumberDecimal)" + x.String()
+	}
+	return valueJSON(v)
+}
+
+// valueJSON renders one value as relaxed extended JSON.
+func valueJSON(v any) string {
+	b, err := bson.MarshalExtJSON(bson.D{{Key: "v", Value: v}}, false, false)
+	if err != nil {
+		return "?"
+	}
+	return string(b[len(`{"v":`) : len(b)-1])
 }
