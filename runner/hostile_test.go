@@ -93,6 +93,7 @@ func runBounded(t testing.TB, rulesetYAML string) childResult {
 		}
 		cmd.Args = append(cmd.Args, "--config", config)
 		cmd.Env = append(cmd.Env, "HOSTILE_SQLITE=file:"+filepath.Join(dir, "hostile.db"), "HOSTILE_SILENT=mongodb://"+srv.silent,
+			"HOSTILE_SILENT_PG=postgres://kubus:pw@"+srv.silent+"/x?sslmode=disable",
 			"HOSTILE_WEB=http://"+srv.web)
 	}
 	start := time.Now()
