@@ -136,6 +136,9 @@ type Exec struct {
 	// Tx is the execution's unit of work in the store (nil when no store is configured): its reads
 	// see its own writes, and the engine commits it only when the execution succeeds.
 	Tx store.Tx
+	// Store is the store Tx belongs to (nil without one): for a module that works after the
+	// commit, such as the mail outbox's delivery.
+	Store store.Store
 
 	// MaxAlerts is how many alerts code may raise in this execution (0: no bound); Raise refuses more.
 	MaxAlerts int
@@ -145,6 +148,7 @@ type Exec struct {
 
 	diagnostics []Diagnostic // ring buffer of the last MaxDiagnostics lines
 	calls       []Call
+	afterCommit []func()
 	dropped     int
 	raised      []RaisedAlert
 }
@@ -270,6 +274,19 @@ func (e *Exec) RecordCall(c Call) {
 		}
 		e.Log(LogInfo, "info", []any{fmt.Sprintf("%s %s %s: %s in %.1f ms", c.Module, c.Method, what, outcome, c.Ms)})
 	}
+}
+
+// AfterCommit runs fn once the execution's writes are committed, and never when they are discarded:
+// the mail outbox is told of a queued message this way. fn must be quick; it runs on the goroutine
+// that committed.
+func (e *Exec) AfterCommit(fn func()) { e.afterCommit = append(e.afterCommit, fn) }
+
+// TakeAfterCommit hands the functions AfterCommit collected to the engine, which runs them after
+// the commit.
+func (e *Exec) TakeAfterCommit() []func() {
+	fns := e.afterCommit
+	e.afterCommit = nil
+	return fns
 }
 
 // Calls are the connector calls of the execution, in order.

@@ -80,7 +80,19 @@ type Result struct {
 	Halted     *Halted         `json:"halted,omitempty"`
 	DurationMs float64         `json:"durationMs"`
 
-	order []string // output keys in declared order
+	order       []string // output keys in declared order
+	afterCommit []func() // builtins.Exec.AfterCommit's functions, run by Committed
+}
+
+// Committed runs what the execution asked to run once its writes are committed (a queued mail's
+// delivery). Execute calls it; a caller that commits a step's transaction itself calls it after
+// the commit.
+func (r *Result) Committed() {
+	fns := r.afterCommit
+	r.afterCommit = nil
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // OutputKeys are the output's keys in declared order. The slice is shared: do not modify it.
@@ -252,6 +264,7 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 	if s == nil {
 		s = r.eng.store
 	}
+	opts.Store = s
 	metrics := opts.Metrics && s != nil
 	if metrics && opts.Now.IsZero() {
 		// One clock for the execution and its metrics record (and for any run again after a conflict).
@@ -279,6 +292,7 @@ func (r *Ruleset) Execute(ctx context.Context, input map[string]any, opts ExecOp
 		}
 		switch cerr := tx.Commit(); {
 		case cerr == nil:
+			res.Committed()
 			return res, nil
 		case errors.Is(cerr, store.ErrConflict) && attempt < maxConflictRetries:
 			window := max(time.Since(began), 250*time.Microsecond) * time.Duration(attempt+1)
@@ -377,6 +391,7 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		Getenv:    r.eng.getenv,
 		RuleEnv:   r.eng.ruleEnv,
 		Tx:        tx,
+		Store:     opts.Store,
 		MaxAlerts: r.eng.limits.MaxAlerts,
 
 		HTTPTransport: opts.HTTPTransport,
@@ -425,6 +440,7 @@ func (r *Ruleset) execute(ctx context.Context, input map[string]any, opts ExecOp
 		return nil, err
 	}
 	res.DurationMs = float64(end.Sub(start).Nanoseconds()) / 1e6
+	res.afterCommit = exec.TakeAfterCommit()
 	return res, nil
 }
 

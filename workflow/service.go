@@ -162,6 +162,8 @@ type change struct {
 	callerInput bool
 	// console is what the running step logged, for its completed event.
 	console []string
+	// ran are the step results of the change, told once it commits (a queued mail's delivery).
+	ran []*engine.Result
 }
 
 // Bounds on the console output a step's history event keeps.
@@ -207,6 +209,9 @@ func (s *Service) transact(ctx context.Context, begin func(store.Tx) (*change, e
 		switch err := tx.Commit(); {
 		case err == nil:
 			c.inst.Rev++
+			for _, r := range c.ran {
+				r.Committed()
+			}
 			s.poke()
 			return c.inst, nil
 		case errors.Is(err, store.ErrConflict) && attempt < maxConflictRetries:
@@ -412,7 +417,7 @@ func (c *change) exec(tok *Token, s *rulesets.Step, call engine.StepCall) (*engi
 	call.Workflow = engine.WorkflowInfo{InstanceID: c.inst.ID, Name: c.inst.Workflow, Version: c.inst.Version,
 		Step: s.Name, StepRunID: tok.RunID, StartedAt: c.inst.CreatedAt}
 	opts := c.s.opts.Exec
-	opts.Now, opts.Store = c.now, nil
+	opts.Now, opts.Store = c.now, c.s.store
 	res, err := c.rs.ExecuteStep(c.ctx, c.tx, call, opts)
 	if err != nil {
 		var ie *engine.InputError
@@ -428,6 +433,7 @@ func (c *change) exec(tok *Token, s *rulesets.Step, call engine.StepCall) (*engi
 		return nil, err
 	}
 	c.inst.State = res.State
+	c.ran = append(c.ran, res.Result)
 	c.console = nil
 	for _, d := range res.Diagnostics {
 		if len(c.console) == maxConsoleLines {
