@@ -1,6 +1,10 @@
 // Package documents keeps files in the store: content-addressed by their SHA-256, size-capped,
 // written in the transaction of the execution (or workflow step) that made them, like every other
-// record. Workflow uploads land here; the Documents module of rule code builds on it.
+// record. Workflow uploads, generated PDFs and mail attachments are Documents; the Documents module
+// gives rule code save, get and list, and the server serves them at /api/documents/{id}.
+//
+// A document is two records under one id: its description (Kind), which lists read, and its
+// content (ContentKind), which only Get reads, so listing a thousand documents never loads them.
 package documents
 
 import (
@@ -14,8 +18,11 @@ import (
 	"github.com/kubusdev/kubus/store"
 )
 
-// Kind is the documents collection.
-var Kind = store.Kind{Ruleset: "_documents", Entity: "Document"}
+// Kind holds the descriptions, ContentKind the contents, both under the document's id.
+var (
+	Kind        = store.Kind{Ruleset: "_documents", Entity: "Document"}
+	ContentKind = store.Kind{Ruleset: "_documents", Entity: "Content"}
+)
 
 // DefaultMaxBytes caps a document when nothing else does.
 const DefaultMaxBytes = 10 << 20
@@ -45,29 +52,83 @@ func Save(tx store.Tx, name, contentType string, content []byte, maxBytes int64,
 	}
 	sum := sha256.Sum256(content)
 	id := hex.EncodeToString(sum[:])
-	if d, err := Get(tx, id); err == nil {
-		d.Content = nil
+	if d, err := Describe(tx, id); err == nil {
 		return d, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	d := &Document{ID: id, Name: name, ContentType: contentType, Size: int64(len(content)), SHA256: id, CreatedAt: now.UTC()}
-	_, err := tx.Put(Kind, &store.Record{ID: id, Props: map[string]any{
-		"name": d.Name, "contentType": d.ContentType, "size": d.Size, "sha256": id,
-		"content": base64.StdEncoding.EncodeToString(content),
-	}}, now)
-	if err != nil {
+	if _, err := tx.Put(ContentKind, &store.Record{ID: id, Props: map[string]any{"base64": base64.StdEncoding.EncodeToString(content)}}, now); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Put(Kind, &store.Record{ID: id, Props: map[string]any{
+		"name": d.Name, "contentType": d.ContentType, "size": d.Size, "sha256": id, "createdAt": d.CreatedAt.Format(time.RFC3339Nano),
+	}}, now); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-// Get reads a document with its content.
-func Get(tx store.Tx, id string) (*Document, error) {
+// Describe reads a document without its content.
+func Describe(tx store.Tx, id string) (*Document, error) {
 	rec, err := tx.Get(Kind, id)
 	if err != nil {
 		return nil, err
 	}
+	return fromRecord(rec), nil
+}
+
+// Get reads a document with its content.
+func Get(tx store.Tx, id string) (*Document, error) {
+	d, err := Describe(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := tx.Get(ContentKind, id)
+	if err != nil {
+		return nil, fmt.Errorf("documents: %s: the content: %w", id, err)
+	}
+	s, _ := rec.Props["base64"].(string)
+	if d.Content, err = base64.StdEncoding.DecodeString(s); err != nil {
+		return nil, fmt.Errorf("documents: %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// Filter selects documents for List.
+type Filter struct {
+	Name, ContentType string // exact; "" for any
+	Limit             int    // 0: 100; at most MaxList
+}
+
+// MaxList bounds one List.
+const MaxList = 1000
+
+// List describes the documents that match f, newest first.
+func List(tx store.Tx, f Filter) ([]*Document, error) {
+	q := store.Query{Filter: map[string]any{}, Sort: []string{"-createdAt"}, Limit: f.Limit}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	q.Limit = min(q.Limit, MaxList)
+	if f.Name != "" {
+		q.Filter["name"] = f.Name
+	}
+	if f.ContentType != "" {
+		q.Filter["contentType"] = f.ContentType
+	}
+	recs, err := tx.Find(Kind, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Document, len(recs))
+	for i, r := range recs {
+		out[i] = fromRecord(r)
+	}
+	return out, nil
+}
+
+func fromRecord(rec *store.Record) *Document {
 	d := &Document{ID: rec.ID, CreatedAt: rec.CreatedAt}
 	d.Name, _ = rec.Props["name"].(string)
 	d.ContentType, _ = rec.Props["contentType"].(string)
@@ -75,15 +136,12 @@ func Get(tx store.Tx, id string) (*Document, error) {
 	if n, ok := rec.Props["size"].(float64); ok {
 		d.Size = int64(n)
 	}
-	if s, ok := rec.Props["content"].(string); ok {
-		if d.Content, err = base64.StdEncoding.DecodeString(s); err != nil {
-			return nil, fmt.Errorf("documents: %s: %w", id, err)
-		}
-	}
-	return d, nil
+	return d
 }
 
-// Plain is the document as rule code sees it (`upload` in a workflow's upload step).
+// Plain is the document as rule code sees it (`upload` in a workflow's upload step, what
+// Documents.save and PDF.create answer).
 func (d *Document) Plain() map[string]any {
-	return map[string]any{"id": d.ID, "name": d.Name, "contentType": d.ContentType, "size": float64(d.Size), "sha256": d.SHA256}
+	return map[string]any{"id": d.ID, "name": d.Name, "contentType": d.ContentType, "size": float64(d.Size), "sha256": d.SHA256,
+		"createdAt": d.CreatedAt.UTC().Format(time.RFC3339)}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kubusdev/kubus/builtins/console"
 	"github.com/kubusdev/kubus/builtins/crypto"
 	"github.com/kubusdev/kubus/builtins/datadebit"
+	"github.com/kubusdev/kubus/builtins/documents"
 	"github.com/kubusdev/kubus/builtins/date"
 	"github.com/kubusdev/kubus/builtins/encryption"
 	"github.com/kubusdev/kubus/builtins/finance"
@@ -47,6 +48,7 @@ func Modules() []builtins.Module {
 		datadebit.Module{},
 		consent.Module{},
 		ockto.Module{},
+		documents.Module{},
 		http.Default(),
 		sql.Default(),
 		mongodb.Default(),
