@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubusdev/kubus/builtins/documents"
+	"github.com/kubusdev/kubus/store"
+)
+
+// kubus documents: the files in the store — workflow uploads, generated PDFs, mail attachments.
+
+func newDocumentsCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "documents", Short: "List the documents in the store and write one to a file"}
+	var storePath string
+	cmd.PersistentFlags().StringVar(&storePath, "store", "", "store file (default $KUBUS_STORE, else ./kubus.db)")
+	open := func(cmd *cobra.Command) (*store.Bolt, error) {
+		s, err := openExistingStore(store.PathFromEnv(storePath))
+		if err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), err)
+			return nil, exitError{1}
+		}
+		return s, nil
+	}
+
+	var f documents.Filter
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "The documents, newest first: id, name, type, size, created",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			tx := s.Begin()
+			defer tx.Discard()
+			docs, err := documents.List(tx, f)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				writeJSON(out, docs)
+				return nil
+			}
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			for _, d := range docs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", d.ID, d.Name, d.ContentType, d.Size, d.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().StringVar(&f.Name, "name", "", "only documents of this name")
+	list.Flags().StringVar(&f.ContentType, "type", "", "only documents of this content type, e.g. application/pdf")
+	list.Flags().IntVar(&f.Limit, "limit", 100, fmt.Sprintf("at most this many (up to %d)", documents.MaxList))
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	var output string
+	get := &cobra.Command{
+		Use:   "get ID -o FILE",
+		Short: "Write a document's content to FILE (- for standard output)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output == "" {
+				return errors.New("name the file to write with -o FILE (or -o - for standard output)")
+			}
+			s, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			tx := s.Begin()
+			defer tx.Discard()
+			d, err := documents.Get(tx, args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "there is no document %s in store %s (`kubus documents list` shows them)\n", args[0], s.Path())
+				return exitError{1}
+			}
+			if err != nil {
+				return err
+			}
+			if output == "-" {
+				_, err = cmd.OutOrStdout().Write(d.Content)
+				return err
+			}
+			if err := os.WriteFile(output, d.Content, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%s, %d bytes) to %s\n", d.Name, d.ContentType, d.Size, output)
+			return nil
+		},
+	}
+	get.Flags().StringVarP(&output, "output", "o", "", "the file to write (- for standard output)")
+	cmd.AddCommand(list, get)
+	return cmd
+}
