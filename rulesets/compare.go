@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,22 @@ type Actual struct {
 	Output map[string]any // JSON-shaped (float64, string, bool, nil, []any, map[string]any)
 	Alerts []string       // names of the raised alerts
 	Err    error          // the execution's error, nil when it succeeded
+	// Mails are the captured messages, Documents the documents saved (with their text).
+	Mails     []ActualMail
+	Documents []ActualDocument
+}
+
+// ActualMail is a captured message as a testcase compares it.
+type ActualMail struct {
+	To          []string // to, cc and bcc
+	Subject     string
+	Text        string // the text and HTML parts
+	Attachments []string
+}
+
+// ActualDocument is a saved document as a testcase compares it.
+type ActualDocument struct {
+	Name, ContentType, Text string
 }
 
 // Mismatch is one expectation that did not hold.
@@ -104,6 +121,8 @@ func (tc *Testcase) Compare(a Actual) []Mismatch {
 			}
 		}
 	}
+	out = compareMails(out, e, a)
+	out = compareDocuments(out, e, a)
 	if e.HasAlerts {
 		want := append([]string(nil), e.Alerts...)
 		got := append([]string(nil), a.Alerts...)
@@ -168,6 +187,60 @@ func compareValue(out []Mismatch, path string, want, got any, tol float64, stric
 	default:
 		if fmt.Sprint(want) != fmt.Sprint(got) || fmt.Sprintf("%T", want) != fmt.Sprintf("%T", got) {
 			return append(out, Mismatch{Path: path, Expected: want, Actual: got})
+		}
+	}
+	return out
+}
+
+// compareMails checks the captured messages against expect.mails, in order.
+func compareMails(out []Mismatch, e Expect, a Actual) []Mismatch {
+	if !e.HasMails {
+		return out
+	}
+	if len(a.Mails) != len(e.Mails) {
+		subjects := make([]any, len(a.Mails))
+		for i, m := range a.Mails {
+			subjects[i] = m.Subject
+		}
+		return append(out, Mismatch{Path: "mails", Message: fmt.Sprintf("expected %d messages, got %d", len(e.Mails), len(a.Mails)), Actual: subjects})
+	}
+	for i, w := range e.Mails {
+		got, path := a.Mails[i], fmt.Sprintf("mails[%d]", i)
+		if w.To != "" && !slices.ContainsFunc(got.To, func(to string) bool { return strings.EqualFold(to, w.To) }) {
+			out = append(out, Mismatch{Path: path + ".to", Expected: w.To, Actual: toAny(got.To)})
+		}
+		if w.Subject != "" && got.Subject != w.Subject {
+			out = append(out, Mismatch{Path: path + ".subject", Expected: w.Subject, Actual: got.Subject})
+		}
+		if w.Contains != "" && !strings.Contains(got.Text, w.Contains) {
+			out = append(out, Mismatch{Path: path + ".contains", Message: fmt.Sprintf("the message does not contain %q", w.Contains)})
+		}
+		for _, att := range w.Attachments {
+			if !slices.Contains(got.Attachments, att) {
+				out = append(out, Mismatch{Path: path + ".attachments", Expected: att, Actual: toAny(got.Attachments)})
+			}
+		}
+	}
+	return out
+}
+
+// compareDocuments finds each expected document among those saved: by name when it gives one.
+func compareDocuments(out []Mismatch, e Expect, a Actual) []Mismatch {
+	for i, w := range e.Documents {
+		path := fmt.Sprintf("documents[%d]", i)
+		idx := slices.IndexFunc(a.Documents, func(d ActualDocument) bool {
+			return (w.Name == "" || d.Name == w.Name) && (w.ContentType == "" || d.ContentType == w.ContentType)
+		})
+		if idx < 0 {
+			names := make([]any, len(a.Documents))
+			for j, d := range a.Documents {
+				names[j] = d.Name + " (" + d.ContentType + ")"
+			}
+			out = append(out, Mismatch{Path: path, Message: fmt.Sprintf("no document named %q of type %q was saved", w.Name, w.ContentType), Actual: names})
+			continue
+		}
+		if w.Contains != "" && !strings.Contains(a.Documents[idx].Text, w.Contains) {
+			out = append(out, Mismatch{Path: path + ".contains", Message: fmt.Sprintf("%s does not contain %q", a.Documents[idx].Name, w.Contains)})
 		}
 	}
 	return out

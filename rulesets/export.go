@@ -336,6 +336,9 @@ func testcaseTree(rs *Ruleset, tc *Testcase, mode exportMode) *Object {
 		}
 		o.Set("http", items)
 	}
+	if tc.MailCapture {
+		o.Set("mail", "capture")
+	}
 	if len(tc.Steps) > 0 {
 		o.Set("steps", testStepsTree(tc.Steps, mode))
 	}
@@ -355,6 +358,31 @@ func testcaseTree(rs *Ruleset, tc *Testcase, mode exportMode) *Object {
 		} else {
 			e.Set("error", tc.Expect.Error)
 		}
+	}
+	if tc.Expect.HasMails {
+		items := make([]any, len(tc.Expect.Mails))
+		for i, m := range tc.Expect.Mails {
+			mo := NewObject()
+			setIf(mo, "to", m.To)
+			setIf(mo, "subject", m.Subject)
+			setIf(mo, "contains", m.Contains)
+			if len(m.Attachments) > 0 {
+				mo.Set("attachments", strings2any(m.Attachments))
+			}
+			items[i] = mo
+		}
+		e.Set("mails", items)
+	}
+	if len(tc.Expect.Documents) > 0 {
+		items := make([]any, len(tc.Expect.Documents))
+		for i, d := range tc.Expect.Documents {
+			do := NewObject()
+			setIf(do, "name", d.Name)
+			setIf(do, "contentType", d.ContentType)
+			setIf(do, "contains", d.Contains)
+			items[i] = do
+		}
+		e.Set("documents", items)
 	}
 	if e.Len() > 0 {
 		o.Set("expect", e)

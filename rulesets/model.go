@@ -355,6 +355,8 @@ type Testcase struct {
 	// without a fixture fails the testcase.
 	SQL     []*SQLFixture
 	MongoDB []*MongoFixture
+	// MailCapture (`mail: capture`): the testcase's mail is captured, never sent, for expect.mails.
+	MailCapture bool
 }
 
 // SQLFixture seeds the database a connection's SQL calls reach in a testcase: a SQL script, read
@@ -426,6 +428,28 @@ type Expect struct {
 	HasAlerts bool // alerts was written (an empty list means: no alerts)
 	Error     string
 	HasError  bool // error was written; with Error == "" it means "no error" (error: null)
+	// Mails are the messages the execution sent or queued (a testcase with `mail: capture`), in
+	// order; HasMails: mails was written (an empty list means: none).
+	Mails    []MailExpect
+	HasMails bool
+	// Documents are documents the execution saved (PDF.create, Documents.save), each matched by
+	// name when it gives one.
+	Documents []DocumentExpect
+}
+
+// MailExpect is one expected message: to names one of its recipients, subject is exact, contains
+// is part of its text or HTML, attachments are file names it carries.
+type MailExpect struct {
+	To, Subject, Contains string
+	Attachments           []string
+	Pos                   Pos
+}
+
+// DocumentExpect is one expected document: its name and content type exact, contains part of its
+// text (for a PDF the text it lays out, in order).
+type DocumentExpect struct {
+	Name, ContentType, Contains string
+	Pos                         Pos
 }
 
 // Object is a JSON object that keeps its keys in the order written. Values are nil, bool, float64,

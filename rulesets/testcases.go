@@ -10,9 +10,9 @@ import (
 )
 
 var (
-	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "ockto", "consents", "dataDebits", "expect", "steps", "http", "sql", "mongodb", "tolerance"}
+	testcaseKeys     = []string{"name", "now", "culture", "input", "fixtures", "ockto", "consents", "dataDebits", "expect", "steps", "http", "sql", "mongodb", "mail", "tolerance"}
 	testcaseKeysJSON = append(slices.Clone(testcaseKeys), "file", "store")
-	expectKeys       = []string{"output", "strict", "alerts", "error"}
+	expectKeys       = []string{"output", "strict", "alerts", "error", "mails", "documents"}
 )
 
 // tcInfo keeps what the cross-checks need about a testcase: where its expected keys and alerts stand.
@@ -219,6 +219,38 @@ func (l *loader) testcase(d *decoder, n *yaml.Node, file, listField string, inde
 				info.alerts = append(info.alerts, a)
 			}
 		}
+		if y, ok := em["mails"]; ok {
+			tc.Expect.HasMails = true
+			for i, it := range d.list(y.V, ef+".mails") {
+				f := fmt.Sprintf("%s.mails[%d]", ef, i)
+				mm := d.fields(it, f, "to", "subject", "contains", "attachments")
+				me := MailExpect{Pos: d.pos(it)}
+				for k, dst := range map[string]*string{"to": &me.To, "subject": &me.Subject, "contains": &me.Contains} {
+					if x, ok := mm[k]; ok {
+						*dst = d.str(x.V, f+"."+k)
+					}
+				}
+				if x, ok := mm["attachments"]; ok {
+					for _, a := range d.list(x.V, f+".attachments") {
+						me.Attachments = append(me.Attachments, d.str(a, f+".attachments"))
+					}
+				}
+				tc.Expect.Mails = append(tc.Expect.Mails, me)
+			}
+		}
+		if y, ok := em["documents"]; ok {
+			for i, it := range d.list(y.V, ef+".documents") {
+				f := fmt.Sprintf("%s.documents[%d]", ef, i)
+				dm := d.fields(it, f, "name", "contentType", "contains")
+				de := DocumentExpect{Pos: d.pos(it)}
+				for k, dst := range map[string]*string{"name": &de.Name, "contentType": &de.ContentType, "contains": &de.Contains} {
+					if x, ok := dm[k]; ok {
+						*dst = d.str(x.V, f+"."+k)
+					}
+				}
+				tc.Expect.Documents = append(tc.Expect.Documents, de)
+			}
+		}
 		if y, ok := em["error"]; ok {
 			tc.Expect.HasError = true
 			v := deref(y.V)
@@ -233,6 +265,12 @@ func (l *loader) testcase(d *decoder, n *yaml.Node, file, listField string, inde
 	}
 	if x, ok := m["http"]; ok {
 		l.httpFixtures(d, x.V, field+".http", tc)
+	}
+	if x, ok := m["mail"]; ok {
+		if v := d.str(x.V, field+".mail"); v != "capture" {
+			d.problem(x.V, field+".mail", "write `mail: capture`", "`%s` is not a mail mode: a testcase's mail is captured, never sent", v)
+		}
+		tc.MailCapture = true
 	}
 	if x, ok := m["sql"]; ok {
 		l.sqlFixtures(d, x.V, field+".sql", tc)

@@ -295,3 +295,50 @@ testcases:
 		}
 	}
 }
+
+func TestMailAndDocumentExpectations(t *testing.T) {
+	rs := mustLoadYAML(t, `name: f
+rules:
+  A: 1
+testcases:
+  - name: t
+    mail: capture
+    expect:
+      mails: [{to: anna@example.nl, subject: Your offer, contains: "€ 1.467,05", attachments: [offer.pdf]}]
+      documents: [{name: offer.pdf, contentType: application/pdf, contains: Hypotheekofferte}]
+`, nil)
+	tc := rs.Testcases[0]
+	if !tc.MailCapture || !tc.Expect.HasMails || len(tc.Expect.Mails) != 1 || tc.Expect.Mails[0].Attachments[0] != "offer.pdf" || tc.Expect.Documents[0].Contains != "Hypotheekofferte" {
+		t.Fatalf("%+v", tc.Expect)
+	}
+	ok := Actual{Output: map[string]any{"A": 1.0},
+		Mails:     []ActualMail{{To: []string{"Anna@example.nl"}, Subject: "Your offer", Text: "Maandlast € 1.467,05", Attachments: []string{"offer.pdf"}}},
+		Documents: []ActualDocument{{Name: "offer.pdf", ContentType: "application/pdf", Text: "Hypotheekofferte\nDag Anna"}}}
+	if m := tc.Compare(ok); len(m) != 0 {
+		t.Errorf("ok: %+v", m)
+	}
+	bad := Actual{Output: map[string]any{"A": 1.0},
+		Mails:     []ActualMail{{To: []string{"bram@example.nl"}, Subject: "Offer", Text: "x"}},
+		Documents: []ActualDocument{{Name: "offer.pdf", ContentType: "application/pdf", Text: "nothing"}}}
+	var paths []string
+	for _, m := range tc.Compare(bad) {
+		paths = append(paths, m.Path)
+	}
+	if got := strings.Join(paths, " "); got != "mails[0].to mails[0].subject mails[0].contains mails[0].attachments documents[0].contains" {
+		t.Errorf("mismatches: %s", got)
+	}
+	if m := tc.Compare(Actual{Output: map[string]any{"A": 1.0}}); len(m) != 2 || m[0].Message != "expected 1 messages, got 0" {
+		t.Errorf("none: %+v", m)
+	}
+	data, err := ExportJSON(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadJSON(data, "f.json", &LoadOptions{Globals: testGlobals})
+	if err != nil || !back.Testcases[0].MailCapture || len(back.Testcases[0].Expect.Mails) != 1 || len(back.Testcases[0].Expect.Documents) != 1 {
+		t.Errorf("round trip: %v", err)
+	}
+	if _, err := LoadDir(writeFiles(t, map[string]string{"ruleset.yaml": "name: f\nrules:\n  A: 1\ntestcases:\n  - name: t\n    mail: send\n"}), nil); err == nil || !strings.Contains(err.Error(), "is not a mail mode") {
+		t.Errorf("mail: send: %v", err)
+	}
+}
