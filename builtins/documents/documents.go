@@ -35,8 +35,14 @@ type Document struct {
 	Size        int64     `json:"size"`
 	SHA256      string    `json:"sha256"`
 	CreatedAt   time.Time `json:"createdAt"`
-	Content     []byte    `json:"-"`
+	// Text is what a generated document says, in order (PDF.create keeps the text it laid out), so
+	// a testcase can check it without a PDF reader; "" for others. Only Get fills it.
+	Text    string `json:"-"`
+	Content []byte `json:"-"`
 }
+
+// MaxText bounds a document's kept Text.
+const MaxText = 256 << 10
 
 // ErrTooLarge refuses content over the cap.
 var ErrTooLarge = errors.New("documents: the document is larger than the limit")
@@ -44,6 +50,11 @@ var ErrTooLarge = errors.New("documents: the document is larger than the limit")
 // Save buffers a document in tx. The same content saved again is the same document: the first
 // one's name and type stay.
 func Save(tx store.Tx, name, contentType string, content []byte, maxBytes int64, now time.Time) (*Document, error) {
+	return SaveWithText(tx, name, contentType, content, "", maxBytes, now)
+}
+
+// SaveWithText is Save for a generated document that keeps its text (cut at MaxText).
+func SaveWithText(tx store.Tx, name, contentType string, content []byte, text string, maxBytes int64, now time.Time) (*Document, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
@@ -57,8 +68,12 @@ func Save(tx store.Tx, name, contentType string, content []byte, maxBytes int64,
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	d := &Document{ID: id, Name: name, ContentType: contentType, Size: int64(len(content)), SHA256: id, CreatedAt: now.UTC()}
-	if _, err := tx.Put(ContentKind, &store.Record{ID: id, Props: map[string]any{"base64": base64.StdEncoding.EncodeToString(content)}}, now); err != nil {
+	if len(text) > MaxText {
+		text = text[:MaxText]
+	}
+	d := &Document{ID: id, Name: name, ContentType: contentType, Size: int64(len(content)), SHA256: id, CreatedAt: now.UTC(), Text: text}
+	// The text goes with the content, not the description: a list stays small.
+	if _, err := tx.Put(ContentKind, &store.Record{ID: id, Props: map[string]any{"base64": base64.StdEncoding.EncodeToString(content), "text": text}}, now); err != nil {
 		return nil, err
 	}
 	if _, err := tx.Put(Kind, &store.Record{ID: id, Props: map[string]any{
@@ -88,6 +103,7 @@ func Get(tx store.Tx, id string) (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("documents: %s: the content: %w", id, err)
 	}
+	d.Text, _ = rec.Props["text"].(string)
 	s, _ := rec.Props["base64"].(string)
 	if d.Content, err = base64.StdEncoding.DecodeString(s); err != nil {
 		return nil, fmt.Errorf("documents: %s: %w", id, err)

@@ -138,7 +138,9 @@ func runCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase, s s
 		start := time.Now()
 		res, err := rs.Execute(ctx, tc.Input.Map(), opts)
 		cr = CaseResult{Ruleset: rs.Name(), Case: tc, Result: res, Err: err, Duration: time.Since(start)}
-		cr.Mismatches = tc.Compare(Actual(res, err))
+		a := Actual(res, err)
+		a.Documents = savedDocuments(s)
+		cr.Mismatches = tc.Compare(a)
 	}
 	for _, call := range web.unanswered() {
 		cr.Mismatches = append(cr.Mismatches, rulesets.Mismatch{Path: "http", Message: "no fixture answers " + call + " (add one under http:)"})
