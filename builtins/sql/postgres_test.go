@@ -27,7 +27,10 @@ func pgDB(t *testing.T, script string) string {
 }
 
 // pgExec runs a script (simple protocol: any number of statements) outside the module.
-func pgExec(t *testing.T, dsn, script string) {
+func pgExec(t *testing.T, dsn, script string) { pgExecTB(t, dsn, script) }
+
+// pgExecTB is pgExec for benchmarks too.
+func pgExecTB(t testing.TB, dsn, script string) {
 	t.Helper()
 	ctx := context.Background()
 	c, err := pgx.Connect(ctx, dsn)
