@@ -92,7 +92,8 @@ func (tc *Testcase) Compare(a Actual) []Mismatch {
 		if !strings.Contains(a.Err.Error(), e.Error) {
 			out = append(out, Mismatch{Path: "error", Message: fmt.Sprintf("expected an error containing %q, got %q", e.Error, a.Err.Error())})
 		}
-		return out
+		// What a failed execution still sent (Mail.send) or must not have queued is checked too.
+		return compareDocuments(compareMails(out, e, a), e, a)
 	case a.Err != nil:
 		return append(out, Mismatch{Path: "error", Message: "unexpected error: " + a.Err.Error()})
 	case e.HasError && e.Error != "":

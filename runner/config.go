@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kubusdev/kubus/builtins/connections"
+	"github.com/kubusdev/kubus/builtins/mail"
 	"github.com/kubusdev/kubus/builtins/std"
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/rulesets"
@@ -210,7 +211,10 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // envFlags are --config and --environment, shared by the commands that execute rulesets.
-type envFlags struct{ config, environment string }
+type envFlags struct {
+	config, environment string
+	set                 *connections.Set // the connectors engine made, for closeConnections
+}
 
 func (f *envFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.config, "config", "", "config file with named environments (default $KUBUS_CONFIG, else ./kubus.yaml)")
@@ -231,5 +235,21 @@ func (f *envFlags) engine() (*engine.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.path, err)
 	}
+	f.set = set
 	return engine.New(engine.WithRuleEnv(vars), engine.WithEnv(host), engine.WithModules(std.WithConnections(set.Modules()...)...)), nil
+}
+
+// closeConnections closes the pools of the connectors engine made and waits for the mail
+// deliveries under way (a message queued by a committed execution is sent before the command
+// exits; one that fails stays queued in the outbox for kubus serve or kubus mail deliver).
+func (f *envFlags) closeConnections() {
+	_ = f.set.Close()
+}
+
+// mailModule is the Mail module of the chosen environment.
+func (f *envFlags) mailModule() *mail.Module {
+	if f.set == nil {
+		return mail.Default()
+	}
+	return f.set.Mail
 }

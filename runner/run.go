@@ -64,6 +64,8 @@ exits 1; a failing rule prints {"error": {"rule", "kind", "message", "at", "stac
 				defer s.Close()
 				opts.Store = s
 			}
+			// Before the store closes: a mail queued by the execution is delivered first.
+			defer env.closeConnections()
 			if err != nil {
 				printLoadError(cmd.ErrOrStderr(), args[0], err)
 				return exitError{1}

@@ -54,6 +54,7 @@ SIGINT/SIGTERM stop accepting, finish in-flight requests and close the store.
 				return err
 			}
 			defer st.Close()
+			defer env.closeConnections()
 			logs := newFlushingWriter(cmd.ErrOrStderr(), 200*time.Millisecond)
 			defer logs.Close()
 			logger := slog.New(slog.NewJSONHandler(logs, nil))
@@ -81,6 +82,11 @@ SIGINT/SIGTERM stop accepting, finish in-flight requests and close the store.
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			// The mail outbox: messages queued by committed executions, delivered and retried
+			// until sent or failed for good; those a killed process left are picked up here.
+			outboxDone := make(chan struct{})
+			go func() { defer close(outboxDone); env.mailModule().Outbox(st).Run(ctx) }()
+			defer func() { stop(); <-outboxDone }()
 			if watch {
 				if err := srv.Watch(ctx); err != nil {
 					return err

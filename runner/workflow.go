@@ -70,6 +70,7 @@ became due; ` + "`kubus workflow tick`" + ` fires due timers (run it from cron, 
 			return err
 		}
 		defer s.Close()
+		defer w.env.closeConnections() // before the store closes: queued mail goes out first
 		v, err := fn(cmd.Context(), eng, s, svc)
 		if err != nil {
 			return workflowError(cmd, err)

@@ -41,3 +41,14 @@ func TestDocuments(t *testing.T) {
 	d.do("GET", "/api/documents/"+doc.ID, "people", nil).want(t, 403)
 	d.do("GET", "/api/documents/"+doc.ID, "", nil).want(t, 401)
 }
+
+// TestMailOutbox: GET /api/mail/outbox lists the outbox to admin keys, with state and limit checked.
+func TestMailOutbox(t *testing.T) {
+	d := newDataTestServer(t, nil, nil)
+	if items := d.do("GET", "/api/mail/outbox", "admin", nil).want(t, 200).obj(t)["items"].([]any); len(items) != 0 {
+		t.Errorf("items: %v", items)
+	}
+	d.do("GET", "/api/mail/outbox?state=lost", "admin", nil).want(t, 400)
+	d.do("GET", "/api/mail/outbox?limit=0", "admin", nil).want(t, 400)
+	d.do("GET", "/api/mail/outbox", "nothing", nil).want(t, 403)
+}

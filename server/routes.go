@@ -71,7 +71,7 @@ func (s *Server) table() []*route {
 		{Method: "GET", Pattern: "/api/keys", Access: []string{"admin"}, Tag: "keys", Summary: "Every key: id, name, scopes, created, expires, last used (never the key)", Status: append([]int{ok}, std...), handle: s.listKeys},
 		{Method: "POST", Pattern: "/api/keys", Access: []string{"admin"}, Tag: "keys", Summary: "Create a key: the answer shows it this once", Body: true, Status: append([]int{201, 400, 413, 415}, std...), handle: s.createKey},
 		{Method: "DELETE", Pattern: "/api/keys/{id}", Access: []string{"admin"}, Tag: "keys", Summary: "Revoke a key (refused from the next request on)", Status: append([]int{ok, 404}, std...), handle: s.revokeKey},
-	}, append(append(s.dataRoutes(), s.workflowRoutes()...), s.documentRoutes()...)...)
+	}, append(append(s.dataRoutes(), s.workflowRoutes()...), append(s.documentRoutes(), s.mailRoutes()...)...)...)
 }
 
 // Routes lists the table as (method, pattern, access) for tests and documentation.

@@ -1,5 +1,5 @@
 // Package connections turns an environment's `connections:` (connectors.md) into the configured
-// Http, SQL and MongoDB modules. kubus run, test and serve read kubus.yaml into a Config; a Go host
+// Http, SQL, MongoDB and Mail modules. kubus run, test and serve read kubus.yaml into a Config; a Go host
 // fills one itself. Either way Open checks it the same way and makes the modules, so a DSN or
 // password is read from the process environment and handed to the modules only: never to rule code.
 package connections
@@ -16,6 +16,7 @@ import (
 
 	"github.com/kubusdev/kubus/builtins"
 	kubushttp "github.com/kubusdev/kubus/builtins/http"
+	"github.com/kubusdev/kubus/builtins/mail"
 	"github.com/kubusdev/kubus/builtins/mongodb"
 	kubussql "github.com/kubusdev/kubus/builtins/sql"
 )
@@ -28,6 +29,18 @@ type Config struct {
 	HTTP    HTTP               `yaml:"http" json:"http,omitempty"`
 	SQL     map[string]SQL     `yaml:"sql" json:"sql,omitempty"`
 	MongoDB map[string]MongoDB `yaml:"mongodb" json:"mongodb,omitempty"`
+	Mail    map[string]Mail    `yaml:"mail" json:"mail,omitempty"`
+}
+
+// Mail is one named SMTP server: Mail.send('default', …) and Mail.queue name it.
+type Mail struct {
+	Host    string `yaml:"host" json:"host"`
+	Port    int    `yaml:"port" json:"port,omitempty"`
+	User    string `yaml:"user" json:"user,omitempty"`
+	Pass    string `yaml:"pass" json:"pass,omitempty"`
+	TLS     string `yaml:"tls" json:"tls,omitempty"` // none | starttls (default) | tls
+	From    string `yaml:"from" json:"from,omitempty"`
+	Timeout string `yaml:"timeout" json:"timeout,omitempty"`
 }
 
 // HTTP are the Http module's settings.
@@ -60,22 +73,27 @@ type Set struct {
 	HTTP    *kubushttp.Module
 	SQL     *kubussql.Module
 	MongoDB *mongodb.Module
+	Mail    *mail.Module
+	shared  bool // the defaults, which every engine without connections shares: Close leaves them
 }
 
 // Default is the set without configuration: Http to public addresses only, no SQL or MongoDB
 // connections.
 func Default() *Set {
-	return &Set{HTTP: kubushttp.Default(), SQL: kubussql.Default(), MongoDB: mongodb.Default()}
+	return &Set{HTTP: kubushttp.Default(), SQL: kubussql.Default(), MongoDB: mongodb.Default(), Mail: mail.Default(), shared: true}
 }
 
 // Modules are the set's modules, to give std.WithConnections.
 func (s *Set) Modules() []builtins.Module {
-	return []builtins.Module{s.HTTP, s.SQL, s.MongoDB}
+	return []builtins.Module{s.HTTP, s.SQL, s.MongoDB, s.Mail}
 }
 
-// Close closes the database pools.
+// Close closes the database pools, and waits for the mail deliveries under way.
 func (s *Set) Close() error {
-	return errors.Join(s.SQL.Close(), s.MongoDB.Close())
+	if s == nil || s.shared {
+		return nil
+	}
+	return errors.Join(s.Mail.Close(), s.SQL.Close(), s.MongoDB.Close())
 }
 
 // Open checks c and makes its modules. field names c in errors ("connections.test"); lookup reads
@@ -120,6 +138,16 @@ func Open(c Config, field string, lookup func(string) (string, bool)) (*Set, err
 		}
 		mc.Connections[name] = conn
 	}
+	ml := mail.Config{Allow: allow, Servers: map[string]mail.Server{}}
+	for _, name := range slices.Sorted(maps.Keys(c.Mail)) {
+		m, f := c.Mail[name], field+".mail."+name
+		srv := mail.Server{Host: r.str(f+".host", m.Host), Port: m.Port, User: r.str(f+".user", m.User), Pass: r.secret(f+".pass", m.Pass),
+			TLS: r.str(f+".tls", m.TLS), From: r.str(f+".from", m.From), Timeout: r.duration(f+".timeout", m.Timeout)}
+		if srv.Host == "" {
+			r.fail(f+".host", errors.New("a mail server needs a host"))
+		}
+		ml.Servers[name] = srv
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -134,6 +162,11 @@ func Open(c Config, field string, lookup func(string) (string, bool)) (*Set, err
 	if set.MongoDB, err = mongodb.New(mc); err != nil {
 		_ = set.SQL.Close()
 		return nil, fmt.Errorf("%s.mongodb: %w", field, err)
+	}
+	if set.Mail, err = mail.New(ml); err != nil {
+		_ = set.SQL.Close()
+		_ = set.MongoDB.Close()
+		return nil, fmt.Errorf("%s.mail: %w", field, err)
 	}
 	return set, nil
 }

@@ -15,11 +15,12 @@ func TestOpen(t *testing.T) {
 		HTTP:    connections.HTTP{Timeout: "2s"},
 		SQL:     map[string]connections.SQL{"crm": {Driver: "postgres", DSN: "${CRM_DSN}", ReadOnly: true, Timeout: "${SQL_TIMEOUT:-3s}"}},
 		MongoDB: map[string]connections.MongoDB{"docs": {URI: "mongodb://10.1.2.4:27017", Database: "docs"}},
+		Mail:    map[string]connections.Mail{"default": {Host: "10.1.2.5", User: "kubus", Pass: "${SMTP_PASSWORD}", TLS: "starttls", Timeout: "5s"}},
 	}, "connections.test", lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(set.Modules()) != 3 {
+	if len(set.Modules()) != 4 {
 		t.Errorf("modules: %v", set.Modules())
 	}
 	if err := set.Close(); err != nil {
@@ -38,6 +39,8 @@ func TestOpen(t *testing.T) {
 		{"mongo database", connections.Config{MongoDB: map[string]connections.MongoDB{"docs": {URI: "mongodb://h"}}}, "connections.test.mongodb.docs.database: a connection names its database"},
 		{"mongo uri", connections.Config{MongoDB: map[string]connections.MongoDB{"docs": {URI: "mongodb://u:s3cret-pw@h:99999", Database: "d"}}}, "connections.test.mongodb"},
 		{"allow", connections.Config{Allow: []string{"db.internal"}}, "connections.test.allow"},
+		{"mail host", connections.Config{Mail: map[string]connections.Mail{"default": {Pass: "s3cret-pw"}}}, "connections.test.mail.default.host: a mail server needs a host"},
+		{"mail tls", connections.Config{Mail: map[string]connections.Mail{"default": {Host: "h", Pass: "s3cret-pw", TLS: "ssl"}}}, "connections.test.mail"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := connections.Open(c.cfg, "connections.test", lookup)

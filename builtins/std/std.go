@@ -21,6 +21,7 @@ import (
 	"github.com/kubusdev/kubus/builtins/finance"
 	"github.com/kubusdev/kubus/builtins/global"
 	"github.com/kubusdev/kubus/builtins/http"
+	"github.com/kubusdev/kubus/builtins/mail"
 	"github.com/kubusdev/kubus/builtins/mongodb"
 	"github.com/kubusdev/kubus/builtins/ockto"
 	"github.com/kubusdev/kubus/builtins/sql"
@@ -52,6 +53,7 @@ func Modules() []builtins.Module {
 		http.Default(),
 		sql.Default(),
 		mongodb.Default(),
+		mail.Default(),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/kubusdev/kubus/builtins/mail"
 	"github.com/kubusdev/kubus/builtins/mongodb/mongofake"
 	kubussql "github.com/kubusdev/kubus/builtins/sql"
 	"github.com/kubusdev/kubus/rulesets"
@@ -23,6 +24,7 @@ type dataFixtures struct {
 	dbs   map[string]*stdsql.DB
 	mongo *mongofake.Server
 	uris  map[string]string
+	mail  *mail.Capture // `mail: capture`; nil: Mail calls are refused
 
 	mu      sync.Mutex
 	missing []string
@@ -31,6 +33,9 @@ type dataFixtures struct {
 // dataFixturesOf seeds tc's fixtures; an error names the fixture at fault.
 func dataFixturesOf(tc *rulesets.Testcase) (*dataFixtures, error) {
 	df := &dataFixtures{dbs: map[string]*stdsql.DB{}, uris: map[string]string{}}
+	if tc.MailCapture {
+		df.mail = mail.NewCapture()
+	}
 	if len(tc.SQL) > 0 {
 		dir, err := os.MkdirTemp("", "kubus-sql-fixture")
 		if err != nil {
@@ -75,7 +80,28 @@ func dataFixturesOf(tc *rulesets.Testcase) (*dataFixtures, error) {
 // fixtures is the execution's Exec.Fixtures: always both maps, so a connection without a fixture
 // is refused rather than reached.
 func (df *dataFixtures) fixtures() map[string]any {
-	return map[string]any{"SQL": df.dbs, "MongoDB": df.uris}
+	f := map[string]any{"SQL": df.dbs, "MongoDB": df.uris}
+	if df.mail != nil {
+		f["Mail"] = df.mail
+	}
+	return f
+}
+
+// mails are the captured messages as a testcase compares them.
+func (df *dataFixtures) mails() []rulesets.ActualMail {
+	if df.mail == nil {
+		return nil
+	}
+	var out []rulesets.ActualMail
+	for _, m := range df.mail.Messages() {
+		a := rulesets.ActualMail{Subject: m.Subject, Text: m.Text + "\n" + m.HTML}
+		a.To = append(append(append(a.To, m.To...), m.Cc...), m.Bcc...)
+		for _, att := range m.Attachments {
+			a.Attachments = append(a.Attachments, att.Filename)
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // unanswered hears a call no fixture answered.

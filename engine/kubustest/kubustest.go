@@ -140,6 +140,7 @@ func runCase(ctx context.Context, rs *engine.Ruleset, tc *rulesets.Testcase, s s
 		cr = CaseResult{Ruleset: rs.Name(), Case: tc, Result: res, Err: err, Duration: time.Since(start)}
 		a := Actual(res, err)
 		a.Documents = savedDocuments(s)
+		a.Mails = data.mails()
 		cr.Mismatches = tc.Compare(a)
 	}
 	for _, call := range web.unanswered() {
