@@ -234,8 +234,9 @@ func Default() *Module {
 	return defaultMod
 }
 
-// Close stops starting deliveries and waits for those under way (each is bounded by its server's
-// timeout). Messages still queued stay due in their stores: a later Outbox delivers them.
+// Close stops starting delivery passes and waits for those under way, each of which tries every
+// due message once (bounded by its server's timeout). Messages still queued stay due in their
+// stores: a later Outbox delivers them.
 func (m *Module) Close() error {
 	m.mu.Lock()
 	m.closed = true

@@ -288,7 +288,9 @@ func (o *Outbox) Poke() {
 	go func() {
 		defer m.bg.Done()
 		for {
-			if _, _, _, err := o.pass(context.Background(), m.isClosed); err != nil {
+			// The pass runs to its end even when Close comes meanwhile: a command that committed
+			// a message delivers it (one attempt) before it exits.
+			if _, _, _, err := o.pass(context.Background(), nil); err != nil {
 				o.logf("mail: outbox: %v", err)
 			}
 			o.mu.Lock()
