@@ -224,7 +224,7 @@ func TestTypesInitIncludesEveryRuleFile(t *testing.T) {
 // --init names the rule files with a `return` outside a function, which editors report (TS1108);
 // the examples' rule files end with their value instead and get no note.
 func TestTypesInitNotesTopLevelReturns(t *testing.T) {
-	for _, name := range []string{"travel-insurance", "mortgage-affordability", "ockto-mortgage", "ockto-workflow", "credit-check"} {
+	for _, name := range []string{"travel-insurance", "mortgage-affordability", "ockto-mortgage", "ockto-workflow", "credit-check", "mortgage-offer"} {
 		dir := copyExample(t, name)
 		if code, _, errOut := kubus(t, "", "types", "--init", dir); code != 0 || errOut != "" {
 			t.Errorf("types --init %s: exit %d, stderr %q", name, code, errOut)
@@ -304,7 +304,7 @@ func TestTypesCompileWithTypeScript(t *testing.T) {
 	// the generated jsconfig.json, they type-check without a single error.
 	t.Run("examples as written", func(t *testing.T) {
 		t.Parallel()
-		for _, name := range []string{"travel-insurance", "mortgage-affordability", "ockto-mortgage", "ockto-workflow", "credit-check"} {
+		for _, name := range []string{"travel-insurance", "mortgage-affordability", "ockto-mortgage", "ockto-workflow", "credit-check", "mortgage-offer"} {
 			dir := copyExample(t, name)
 			initTypesIn(t, dir)
 			if name == "travel-insurance" {

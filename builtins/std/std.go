@@ -24,6 +24,7 @@ import (
 	"github.com/kubusdev/kubus/builtins/mail"
 	"github.com/kubusdev/kubus/builtins/mongodb"
 	"github.com/kubusdev/kubus/builtins/ockto"
+	"github.com/kubusdev/kubus/builtins/pdf"
 	"github.com/kubusdev/kubus/builtins/sql"
 	"github.com/kubusdev/kubus/builtins/statistics"
 	"github.com/kubusdev/kubus/builtins/system"
@@ -50,6 +51,7 @@ func Modules() []builtins.Module {
 		consent.Module{},
 		ockto.Module{},
 		documents.Module{},
+		pdf.Module{},
 		http.Default(),
 		sql.Default(),
 		mongodb.Default(),
