@@ -85,7 +85,7 @@ func Describe(v goja.Value) string {
 		return "null"
 	}
 	if f, ok := NumberOf(v); ok {
-		return formatNumber(f)
+		return FormatNumber(f)
 	}
 	if s, ok := v.(goja.String); ok {
 		const max = 40
@@ -133,9 +133,9 @@ func Describe(v goja.Value) string {
 	return "an object"
 }
 
-// formatNumber prints a float the way JS does for the common cases (integers without ".0",
+// FormatNumber prints a float the way JS does for the common cases (integers without ".0",
 // Infinity, NaN), without needing a runtime.
-func formatNumber(f float64) string {
+func FormatNumber(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"
@@ -186,7 +186,7 @@ func (h *Host) OptNumber(call goja.FunctionCall, i int, fn, arg string, def floa
 func (h *Host) Finite(call goja.FunctionCall, i int, fn, arg string) float64 {
 	f := h.Number(call, i, fn, arg)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		h.RangeError(fn, "%s must be a finite number, got %s", arg, formatNumber(f))
+		h.RangeError(fn, "%s must be a finite number, got %s", arg, FormatNumber(f))
 	}
 	return f
 }
@@ -218,9 +218,9 @@ func (h *Host) IntIn(call goja.FunctionCall, i int, fn, arg string, min, max int
 	}
 	if f != math.Trunc(f) || f < float64(min) || f > float64(max) { // NaN fails f == Trunc(f)
 		if min == -MaxSafeInteger && max == MaxSafeInteger {
-			h.RangeError(fn, "%s must be an integer, got %s", arg, formatNumber(f))
+			h.RangeError(fn, "%s must be an integer, got %s", arg, FormatNumber(f))
 		}
-		h.RangeError(fn, "%s must be an integer between %d and %d, got %s", arg, min, max, formatNumber(f))
+		h.RangeError(fn, "%s must be an integer between %d and %d, got %s", arg, min, max, FormatNumber(f))
 	}
 	return int(f)
 }

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	qrcode "github.com/yeqown/go-qrcode/v2"
+
+	"github.com/kubusdev/kubus/builtins"
 )
 
 // The definition is parsed and checked completely before anything is laid out: every wrong key or
@@ -584,7 +586,7 @@ func colorValue(v any, path string) (rgb, error) {
 func number(v any, path string, lo, hi float64) (float64, error) {
 	f, ok := v.(float64)
 	if !ok || math.IsNaN(f) || f < lo || f > hi {
-		return 0, typeErr(path, "must be a number from %s to %s, got %s", fmtNum(lo), fmtNum(hi), describe(v))
+		return 0, typeErr(path, "must be a number from %s to %s, got %s", builtins.FormatNumber(lo), builtins.FormatNumber(hi), describe(v))
 	}
 	return f, nil
 }
@@ -703,7 +705,7 @@ func (p *parser) node(v any, path string, depth int, ctx nodeCtx) (*node, error)
 		return &node{kind: kText, path: path, runs: []run{{text: clean(v)}}}, nil
 	case float64:
 		if ctx == ctxCell {
-			s := fmtNum(v)
+			s := builtins.FormatNumber(v)
 			return &node{kind: kText, path: path, runs: []run{{text: s}}}, p.text(len(s), path)
 		}
 	case []any: // an array is a stack, as in pdfmake
@@ -881,7 +883,7 @@ func (p *parser) runs(v any, path string, n *node) error {
 		n.runs = []run{{text: clean(v)}}
 		return p.text(len(v), path)
 	case float64:
-		s := fmtNum(v)
+		s := builtins.FormatNumber(v)
 		n.runs = []run{{text: s}}
 		return p.text(len(s), path)
 	case []any:
@@ -894,7 +896,7 @@ func (p *parser) runs(v any, path string, n *node) error {
 					return err
 				}
 			case float64:
-				s := fmtNum(x)
+				s := builtins.FormatNumber(x)
 				n.runs = append(n.runs, run{text: s})
 				if err := p.text(len(s), rp); err != nil {
 					return err
@@ -908,7 +910,7 @@ func (p *parser) runs(v any, path string, n *node) error {
 				case string:
 					r.text = clean(t)
 				case float64:
-					r.text = fmtNum(t)
+					r.text = builtins.FormatNumber(t)
 				default:
 					return typeErr(rp+".text", "must be a string or a number, got %s", describe(x["text"]))
 				}
@@ -1340,7 +1342,7 @@ func describe(v any) string {
 		}
 		return strconv.Quote(v)
 	case float64:
-		return fmtNum(v)
+		return builtins.FormatNumber(v)
 	case bool:
 		return strconv.FormatBool(v)
 	case []any:
@@ -1349,29 +1351,6 @@ func describe(v any) string {
 		return "an object"
 	}
 	return fmt.Sprintf("a %T", v)
-}
-
-// fmtNum prints a number as JavaScript's String(n) does for the common cases.
-func fmtNum(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		return "0"
-	}
-	if a := math.Abs(f); a >= 1e21 || a < 1e-6 {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		mant, exp, _ := strings.Cut(s, "e")
-		if exp[0] == '+' {
-			return mant + "e+" + strings.TrimLeft(exp[1:], "0")
-		}
-		return mant + "e-" + strings.TrimLeft(exp[1:], "0")
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // clean makes text printable: tabs become spaces, \r\n and \r become \n, other control

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -130,7 +131,7 @@ func renderPageAt(t testing.TB, b []byte, page, dpi int) []byte {
 	return png
 }
 
-func itoa(i int) string { return fmtNum(float64(i)) }
+func itoa(i int) string { return strconv.Itoa(i) }
 
 // squash collapses runs of spaces, so layout text can be matched without its column padding.
 func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
