@@ -13,7 +13,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kubusdev/kubus/builtins/connections"
+	"github.com/kubusdev/kubus/builtins/documents"
 	"github.com/kubusdev/kubus/builtins/mail"
+	"github.com/kubusdev/kubus/builtins/pdf"
 	"github.com/kubusdev/kubus/builtins/std"
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/rulesets"
@@ -36,6 +38,7 @@ exists). Rule code sees nothing else of the process environment: any other name 
     production: {FIN_DATA_URL: "https://fin.example", FIN_API_KEY: "${PROD_FIN_API_KEY}"}
   modules:                                                # settings of Kubus's modules, per environment
     test: {KUBUS_OCKTO_ENDPOINT: "http://127.0.0.1:8089", KUBUS_OCKTO_PASSWORD: "${OCKTO_PASSWORD}"}
+  documents: {maxBytes: 10485760}                         # the cap of a file rule code saves (Documents, PDF)
   connections:                                            # outside services, per environment
     test: {allow: [127.0.0.1, 10.1.0.0/16], http: {timeout: 5s}}   # Http may reach these besides public addresses
 
@@ -51,7 +54,11 @@ type config struct {
 	Environments map[string]map[string]string  `yaml:"environments"`
 	Modules      map[string]map[string]string  `yaml:"modules"`
 	Connections  map[string]connections.Config `yaml:"connections"`
-	path         string
+	// Documents caps the files rule code saves (Documents.save, PDF.create): maxBytes.
+	Documents struct {
+		MaxBytes int64 `yaml:"maxBytes"`
+	} `yaml:"documents"`
+	path string
 }
 
 // connectionSet is the chosen environment's connectors (connectors.md): the default set when the
@@ -236,7 +243,14 @@ func (f *envFlags) engine() (*engine.Engine, error) {
 		return nil, fmt.Errorf("%s: %w", c.path, err)
 	}
 	f.set = set
-	return engine.New(engine.WithRuleEnv(vars), engine.WithEnv(host), engine.WithModules(std.WithConnections(set.Modules()...)...)), nil
+	configured := set.Modules()
+	if n := c.Documents.MaxBytes; n != 0 {
+		if n < 0 {
+			return nil, fmt.Errorf("%s: documents.maxBytes: %d is not a size in bytes", c.path, n)
+		}
+		configured = append(configured, documents.Module{MaxBytes: n}, pdf.Module{Limits: pdf.Limits{MaxBytes: n}})
+	}
+	return engine.New(engine.WithRuleEnv(vars), engine.WithEnv(host), engine.WithModules(std.WithConnections(configured...)...)), nil
 }
 
 // closeConnections closes the pools of the connectors engine made and waits for the mail

@@ -37,3 +37,18 @@ func TestDocumentsCommand(t *testing.T) {
 		t.Errorf("no -o: %d %s", code, errOut)
 	}
 }
+
+// TestDocumentsMaxBytes: kubus.yaml's documents.maxBytes caps what rule code saves.
+func TestDocumentsMaxBytes(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "rs", "ruleset.yaml"), "name: big\nrules:\n  Doc: 'Documents.save({name: \"a.txt\", contentType: \"text/plain\", text: \"x\".repeat(2000)}).size'\n")
+	write(t, filepath.Join(dir, "in.json"), "{}")
+	write(t, filepath.Join(dir, "small.yaml"), "documents: {maxBytes: 1000}\n")
+	args := []string{"run", filepath.Join(dir, "rs"), "--input", filepath.Join(dir, "in.json"), "--store", filepath.Join(dir, "k.db")}
+	if code, out, _ := kubus(t, "", append(args, "--config", filepath.Join(dir, "small.yaml"))...); code != 1 || !strings.Contains(out, "larger than 1000 bytes") {
+		t.Errorf("capped: %d %s", code, out)
+	}
+	if code, out, errOut := kubus(t, "", args...); code != 0 || !strings.Contains(out, `"Doc": 2000`) {
+		t.Errorf("default cap: %d %s%s", code, out, errOut)
+	}
+}

@@ -60,8 +60,8 @@ func Modules() []builtins.Module {
 }
 
 // WithConnections is Modules with the connectors configured (connectors.md): each module given
-// (Http, SQL, MongoDB — connections.Set.Modules) in place of the default of its name, which reaches
-// public addresses only and has no database connections.
+// (Http, SQL, MongoDB, Mail — connections.Set.Modules — or Documents and PDF with their caps) in
+// place of the default of its name, which reaches public addresses only and has no connections.
 func WithConnections(configured ...builtins.Module) []builtins.Module {
 	mods := Modules()
 	for i, m := range mods {
