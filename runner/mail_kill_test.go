@@ -71,7 +71,7 @@ rules:
 	}
 
 	// 2. kubus serve commits an execution that queues; its first delivery fails (451); it is killed.
-	keyOut, err := exec.Command(bin, "keys", "create", "ci", "--scope", "execute:*", "--store", db).Output()
+	keyOut, err := exec.Command(bin, "keys", "create", "ci", "--scope", "execute:*", "--scope", "admin", "--store", db).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +112,21 @@ rules:
 	resp.Body.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for smtp.Transactions() < 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Kill once the failed attempt is recorded (queued again, its retry a second away), so the kill
+	// lands between the commit and the delivery, not inside an attempt (whose lease would hold it).
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/mail/outbox", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			var body struct{ Items []map[string]any }
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if len(body.Items) == 1 && body.Items[0]["state"] == "queued" && body.Items[0]["attempts"] == 1.0 {
+				break
+			}
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	_ = srv.Process.Signal(syscall.SIGKILL)
