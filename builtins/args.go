@@ -383,3 +383,18 @@ func Truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// BoundedString reads v as a string of at most max UTF-8 bytes without copying a longer one out
+// of the runtime first: a JS string's length in UTF-16 units never exceeds its UTF-8 length, so a
+// too-long string is refused on its length alone. ok is false when v is not a string.
+func BoundedString(v goja.Value, max int) (s string, ok, tooLong bool) {
+	js, isStr := v.(goja.String)
+	if !isStr {
+		return "", false, false
+	}
+	if js.Length() > max {
+		return "", true, true
+	}
+	s = js.String()
+	return s, true, len(s) > max
+}

@@ -77,7 +77,7 @@ func SaveWithText(tx store.Tx, name, contentType string, content []byte, text st
 		return nil, err
 	}
 	if _, err := tx.Put(Kind, &store.Record{ID: id, Props: map[string]any{
-		"name": d.Name, "contentType": d.ContentType, "size": d.Size, "sha256": id, "createdAt": d.CreatedAt.Format(time.RFC3339Nano),
+		"name": d.Name, "contentType": d.ContentType, "size": d.Size, "createdAt": d.CreatedAt.Format(time.RFC3339Nano),
 	}}, now); err != nil {
 		return nil, err
 	}
@@ -145,10 +145,9 @@ func List(tx store.Tx, f Filter) ([]*Document, error) {
 }
 
 func fromRecord(rec *store.Record) *Document {
-	d := &Document{ID: rec.ID, CreatedAt: rec.CreatedAt}
+	d := &Document{ID: rec.ID, SHA256: rec.ID, CreatedAt: rec.CreatedAt} // the id is the SHA-256
 	d.Name, _ = rec.Props["name"].(string)
 	d.ContentType, _ = rec.Props["contentType"].(string)
-	d.SHA256, _ = rec.Props["sha256"].(string)
 	if n, ok := rec.Props["size"].(float64); ok {
 		d.Size = int64(n)
 	}

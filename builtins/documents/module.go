@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -106,32 +107,29 @@ func (m Module) save(h *builtins.Host) func(goja.FunctionCall) goja.Value {
 			h.TypeError(fn, "file.contentType must be a media type such as application/pdf, got %q", builtins.Truncate(ct, 80))
 		}
 		max := m.maxBytes()
+		tooLarge := func() { h.RangeError(fn, "the document is larger than %d bytes (the documents' maxBytes)", max) }
+		// Both are bounded before they are copied out of the runtime; base64 is 4/3 of the content.
+		b64, hasB64, b64Long := builtins.BoundedString(o.Get("base64"), int(min(max/3*4+4, math.MaxInt32)))
+		text, hasText, textLong := builtins.BoundedString(o.Get("text"), int(min(max, math.MaxInt32)))
 		var content []byte
-		b64, hasB64 := builtins.StringOf(o.Get("base64"))
-		text, hasText := builtins.StringOf(o.Get("text"))
 		switch {
 		case hasB64 && hasText:
 			h.TypeError(fn, "give the content as base64 or as text, not both")
+		case b64Long, textLong:
+			tooLarge()
 		case hasB64:
-			// Checked before decoding: base64 is 4/3 of the content.
-			if int64(len(b64)) > max/3*4+4 {
-				h.RangeError(fn, "the document is larger than %d bytes (the documents' maxBytes)", max)
-			}
 			var err error
 			if content, err = base64.StdEncoding.DecodeString(b64); err != nil {
 				h.TypeError(fn, "file.base64 is not standard base64: %v", err)
 			}
 		case hasText:
-			if int64(len(text)) > max {
-				h.RangeError(fn, "the document is larger than %d bytes (the documents' maxBytes)", max)
-			}
 			content = []byte(text)
 		default:
 			h.TypeError(fn, "file needs its content: base64 or text")
 		}
 		d, err := Save(t, name, ct, content, max, e.Now)
 		if errors.Is(err, ErrTooLarge) {
-			h.RangeError(fn, "the document is larger than %d bytes (the documents' maxBytes)", max)
+			tooLarge()
 		}
 		if err != nil {
 			panic(h.VM.NewGoError(fmt.Errorf("%s: %w", fn, err)))
@@ -196,11 +194,11 @@ func fieldString(h *builtins.Host, fn string, o *goja.Object, key string, max in
 	if builtins.IsMissing(v) {
 		return ""
 	}
-	s, ok := builtins.StringOf(v)
+	s, ok, tooLong := builtins.BoundedString(v, max)
 	if !ok {
 		h.TypeError(fn, "%s must be a string, got %s", key, builtins.Describe(v))
 	}
-	if len(s) > max {
+	if tooLong {
 		h.RangeError(fn, "%s is longer than %d bytes", key, max)
 	}
 	return s

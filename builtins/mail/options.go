@@ -107,15 +107,11 @@ func (p *parser) str(v goja.Value, field string, max int, header bool) (string, 
 	if builtins.IsMissing(v) || goja.IsNull(v) {
 		return "", false
 	}
-	js, ok := v.(goja.String)
+	s, ok, tooLong := builtins.BoundedString(v, max)
 	if !ok {
 		p.typeError("%s must be a string, got %s", field, builtins.Describe(v))
 	}
-	if js.Length() > max {
-		p.rangeError("%s is longer than %d bytes", field, max)
-	}
-	s := js.String()
-	if len(s) > max {
+	if tooLong {
 		p.rangeError("%s is longer than %d bytes", field, max)
 	}
 	if header {
