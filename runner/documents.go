@@ -18,14 +18,6 @@ func newDocumentsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "documents", Short: "List the documents in the store and write one to a file"}
 	var storePath string
 	cmd.PersistentFlags().StringVar(&storePath, "store", "", "store file (default $KUBUS_STORE, else ./kubus.db)")
-	open := func(cmd *cobra.Command) (*store.Bolt, error) {
-		s, err := openExistingStore(store.PathFromEnv(storePath))
-		if err != nil {
-			fmt.Fprintln(cmd.ErrOrStderr(), err)
-			return nil, exitError{1}
-		}
-		return s, nil
-	}
 
 	var f documents.Filter
 	var asJSON bool
@@ -34,7 +26,7 @@ func newDocumentsCmd() *cobra.Command {
 		Short: "The documents, newest first: id, name, type, size, created",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := open(cmd)
+			s, err := openStoreFor(cmd, storePath)
 			if err != nil {
 				return err
 			}
@@ -71,7 +63,7 @@ func newDocumentsCmd() *cobra.Command {
 			if output == "" {
 				return errors.New("name the file to write with -o FILE (or -o - for standard output)")
 			}
-			s, err := open(cmd)
+			s, err := openStoreFor(cmd, storePath)
 			if err != nil {
 				return err
 			}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubusdev/kubus/builtins/mail"
-	"github.com/kubusdev/kubus/store"
 )
 
 // kubus mail: the outbox of Mail.queue — what was queued by committed executions, and its state.
@@ -28,10 +27,9 @@ func newMailCmd() *cobra.Command {
 		Short: "The outbox, newest first: id, state, attempts, to, subject, last error",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openExistingStore(store.PathFromEnv(storePath))
+			s, err := openStoreFor(cmd, storePath)
 			if err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), err)
-				return exitError{1}
+				return err
 			}
 			defer s.Close()
 			tx := s.Begin()
@@ -64,11 +62,10 @@ func newMailCmd() *cobra.Command {
 			if _, err := env.engine(); err != nil {
 				return err
 			}
-			s, err := openExistingStore(store.PathFromEnv(storePath))
+			s, err := openStoreFor(cmd, storePath)
 			if err != nil {
 				env.closeConnections()
-				fmt.Fprintln(cmd.ErrOrStderr(), err)
-				return exitError{1}
+				return err
 			}
 			defer s.Close()
 			defer env.closeConnections() // runs first: nothing is delivered after the store closes

@@ -48,6 +48,17 @@ func openExistingStore(path string) (*store.Bolt, error) {
 	return store.Open(path, store.Options{})
 }
 
+// openStoreFor is openExistingStore for a command: the path from --store or $KUBUS_STORE, and a
+// missing store printed and exit 1.
+func openStoreFor(cmd *cobra.Command, storePath string) (*store.Bolt, error) {
+	s, err := openExistingStore(store.PathFromEnv(storePath))
+	if err != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), err)
+		return nil, exitError{1}
+	}
+	return s, nil
+}
+
 // getStored reads one stored version (the latest when version is empty), with an error that says
 // what is missing and how to see what is stored.
 func getStored(s *store.Bolt, name, version string) ([]byte, string, error) {
