@@ -53,6 +53,6 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunCmd(), newTestCmd(), newExportCmd(), newTypesCmd(), newImportCmd(), newVersionsCmd(), newMetricsCmd(), newAuditCmd(), newOcktoSimCmd(), newServeCmd(), newKeysCmd(), newWorkflowCmd(), newDocumentsCmd(), newMailCmd())
+	root.AddCommand(newRunCmd(), newTestCmd(), newExportCmd(), newTypesCmd(), newImportCmd(), newVersionsCmd(), newMetricsCmd(), newAuditCmd(), newOcktoSimCmd(), newServeCmd(), newStudioCmd(), newKeysCmd(), newWorkflowCmd(), newDocumentsCmd(), newMailCmd())
 	return root
 }

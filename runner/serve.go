@@ -39,64 +39,9 @@ then use POST /api/keys with an admin key). Logs one JSON line per request on st
 SIGINT/SIGTERM stop accepting, finish in-flight requests and close the store.
 ` + envHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, set := os.LookupEnv("GOGC"); !set {
-				// A server's live heap is small and it allocates ~20 KB a request: with Go's default
-				// the collector runs every few milliseconds under load. 400 gave +25 % requests/s
-				// (bench/run.sh http); $GOGC still decides when set.
-				debug.SetGCPercent(400)
-			}
-			eng, err := env.engine()
-			if err != nil {
-				return err
-			}
-			st, err := store.Open(store.PathFromEnv(storePath), store.Options{})
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			defer env.closeConnections()
-			logs := newFlushingWriter(cmd.ErrOrStderr(), 200*time.Millisecond)
-			defer logs.Close()
-			logger := slog.New(slog.NewJSONHandler(logs, nil))
-			cfg := server.Config{Engine: eng, Store: st, Dirs: args, MaxBody: int64(maxBody), MaxInflight: maxInflight, Logger: logger}
-			switch decisionLog {
-			case "", "none":
-			case "stdout":
-				cfg.DecisionLog = cmd.OutOrStdout()
-			default:
-				f, err := os.OpenFile(decisionLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-				if err != nil {
-					return fmt.Errorf("--decision-log: %w", err)
-				}
-				defer f.Close()
-				cfg.DecisionLog = f
-			}
-			srv, err := server.New(cfg)
-			if err != nil {
-				var lf *server.LoadFailure
-				if errors.As(err, &lf) {
-					printLoadError(cmd.ErrOrStderr(), lf.Path, lf.Err)
-					return exitError{1}
-				}
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			// The mail outbox: messages queued by committed executions, delivered and retried
-			// until sent or failed for good; those a killed process left are picked up here.
-			outboxDone := make(chan struct{})
-			go func() { defer close(outboxDone); env.mailModule().Outbox(st).Run(ctx) }()
-			defer func() { stop(); <-outboxDone }()
-			if watch {
-				if err := srv.Watch(ctx); err != nil {
-					return err
-				}
-			}
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return err
-			}
-			return srv.Serve(ctx, ln, server.ServeOptions{ShutdownTimeout: shutdownTimeout, TLSCert: tlsCert, TLSKey: tlsKey})
+			return serveFolders(cmd, args, serveOptions{addr: addr, storePath: storePath, tlsCert: tlsCert, tlsKey: tlsKey,
+				decisionLog: decisionLog, maxBody: maxBody, maxInflight: maxInflight, shutdownTimeout: shutdownTimeout,
+				watch: watch, env: &env})
 		},
 	}
 	f := cmd.Flags()
@@ -179,4 +124,90 @@ func (f *flushingWriter) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.w.Flush()
+}
+
+// serveOptions are the settings of kubus serve (and of kubus studio, which is kubus serve on
+// loopback with --watch and a one-time sign-in).
+type serveOptions struct {
+	addr, storePath, tlsCert, tlsKey, decisionLog string
+	maxBody                                       byteSize
+	maxInflight                                   int
+	shutdownTimeout                               time.Duration
+	watch                                         bool
+	env                                           *envFlags
+	// studio: keep serving folders that do not load (the studio shows their problems), log only
+	// warnings, and print a one-time sign-in URL once listening.
+	studio bool
+}
+
+// serveFolders runs the server until SIGINT/SIGTERM.
+func serveFolders(cmd *cobra.Command, args []string, o serveOptions) error {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		// A server's live heap is small and it allocates ~20 KB a request: with Go's default
+		// the collector runs every few milliseconds under load. 400 gave +25 % requests/s
+		// (bench/run.sh http); $GOGC still decides when set.
+		debug.SetGCPercent(400)
+	}
+	eng, err := o.env.engine()
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(store.PathFromEnv(o.storePath), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	defer o.env.closeConnections()
+	logs := newFlushingWriter(cmd.ErrOrStderr(), 200*time.Millisecond)
+	defer logs.Close()
+	var logOpts *slog.HandlerOptions
+	if o.studio {
+		logOpts = &slog.HandlerOptions{Level: slog.LevelWarn} // a person at a terminal, not a log shipper
+	}
+	logger := slog.New(slog.NewJSONHandler(logs, logOpts))
+	cfg := server.Config{Engine: eng, Store: st, Dirs: args, MaxBody: int64(o.maxBody), MaxInflight: o.maxInflight, Logger: logger}
+	switch o.decisionLog {
+	case "", "none":
+	case "stdout":
+		cfg.DecisionLog = cmd.OutOrStdout()
+	default:
+		f, err := os.OpenFile(o.decisionLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("--decision-log: %w", err)
+		}
+		defer f.Close()
+		cfg.DecisionLog = f
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		var lf *server.LoadFailure
+		if errors.As(err, &lf) {
+			printLoadError(cmd.ErrOrStderr(), lf.Path, lf.Err)
+			return exitError{1}
+		}
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The mail outbox: messages queued by committed executions, delivered and retried
+	// until sent or failed for good; those a killed process left are picked up here.
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); o.env.mailModule().Outbox(st).Run(ctx) }()
+	defer func() { stop(); <-outboxDone }()
+	if o.watch {
+		if err := srv.Watch(ctx); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	if o.studio {
+		if err := printStudioURL(cmd.OutOrStdout(), srv, ln); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	return srv.Serve(ctx, ln, server.ServeOptions{ShutdownTimeout: o.shutdownTimeout, TLSCert: o.tlsCert, TLSKey: o.tlsKey})
 }

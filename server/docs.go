@@ -17,6 +17,9 @@ import (
 func (s *Server) ops() []openapi.Op {
 	out := make([]openapi.Op, 0, len(s.routes))
 	for _, r := range s.routes {
+		if r.hidden {
+			continue
+		}
 		op := openapi.Op{Method: r.Method, Path: r.Pattern, Summary: r.Summary, Tags: []string{r.Tag}, Responses: r.Status}
 		if r.Body {
 			op.Body = "json"

@@ -171,6 +171,31 @@ func (kr *keyring) check(presented string, now time.Time) (*store.APIKey, string
 	return k, ""
 }
 
+// byID finds a key by its id, as check does by its secret: the studio's sessions remember the id,
+// so a key revoked or expired after sign-in ends its sessions.
+func (kr *keyring) byID(id string, now time.Time) (*store.APIKey, string) {
+	kr.mu.RLock()
+	var k *store.APIKey
+	for _, cand := range kr.all {
+		if cand.ID == id {
+			k = cand
+		}
+	}
+	kr.mu.RUnlock()
+	switch {
+	case k == nil:
+		return nil, refusedUnknown
+	case !k.Revoked.IsZero():
+		return nil, refusedRevoked
+	case !k.Expires.IsZero() && !now.Before(k.Expires):
+		return nil, refusedExpired
+	}
+	kr.mu.Lock()
+	kr.lastUsed[k.ID] = now
+	kr.mu.Unlock()
+	return k, ""
+}
+
 // flush writes the "last used" times back to the store.
 func (kr *keyring) flush() error {
 	kr.mu.Lock()

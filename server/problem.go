@@ -36,6 +36,7 @@ var problemKinds = map[string]struct {
 	"invalid-request":       {http.StatusBadRequest, "The request is not valid"},
 	"unauthorized":          {http.StatusUnauthorized, "An API key is needed"},
 	"forbidden":             {http.StatusForbidden, "The API key lacks the scope"},
+	"csrf":                  {http.StatusForbidden, "The studio session's CSRF token is missing or wrong"},
 	"not-found":             {http.StatusNotFound, "Not found"},
 	"method-not-allowed":    {http.StatusMethodNotAllowed, "Method not allowed"},
 	"conflict":              {http.StatusConflict, "Conflict"},

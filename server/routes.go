@@ -29,7 +29,9 @@ type route struct {
 	Tag     string
 	Body    bool  // takes a JSON body (Content-Type checked, size bounded)
 	Status  []int // the statuses it answers, for the OpenAPI document
-	handle  func(*call)
+	// hidden keeps a route out of the OpenAPI document (the studio's pages).
+	hidden bool
+	handle func(*call)
 }
 
 // call is one request as a handler sees it.
@@ -71,7 +73,7 @@ func (s *Server) table() []*route {
 		{Method: "GET", Pattern: "/api/keys", Access: []string{"admin"}, Tag: "keys", Summary: "Every key: id, name, scopes, created, expires, last used (never the key)", Status: append([]int{ok}, std...), handle: s.listKeys},
 		{Method: "POST", Pattern: "/api/keys", Access: []string{"admin"}, Tag: "keys", Summary: "Create a key: the answer shows it this once", Body: true, Status: append([]int{201, 400, 413, 415}, std...), handle: s.createKey},
 		{Method: "DELETE", Pattern: "/api/keys/{id}", Access: []string{"admin"}, Tag: "keys", Summary: "Revoke a key (refused from the next request on)", Status: append([]int{ok, 404}, std...), handle: s.revokeKey},
-	}, append(append(s.dataRoutes(), s.workflowRoutes()...), append(s.documentRoutes(), s.mailRoutes()...)...)...)
+	}, append(append(s.dataRoutes(), s.workflowRoutes()...), append(append(s.documentRoutes(), s.mailRoutes()...), s.studioRoutes()...)...)...)
 }
 
 // Routes lists the table as (method, pattern, access) for tests and documentation.
@@ -221,7 +223,19 @@ func (s *Server) wrap(rt *route) http.Handler {
 
 // authorize checks the key and the route's scope; it answers 401/403 itself.
 func (s *Server) authorize(c *call) bool {
-	k, why := s.keys.check(presentedKey(c.r), s.cfg.Now())
+	var k *store.APIKey
+	var why string
+	if presented := presentedKey(c.r); presented != "" || !hasCookie(c.r, studioCookie) {
+		k, why = s.keys.check(presented, s.cfg.Now())
+	} else {
+		// The studio: a session cookie instead of a key header, and a CSRF token on every change.
+		var sess *studioSession
+		if k, sess, why = s.sessionKey(c.r); k != nil && !checkCSRF(c.r, sess) {
+			s.metrics.keysRefused.WithLabelValues("csrf").Inc()
+			c.problem(newProblem("csrf", "a change made with the studio's session cookie needs the session's token in %s", csrfHeader))
+			return false
+		}
+	}
 	if k == nil {
 		s.metrics.keysRefused.WithLabelValues(why).Inc()
 		detail := map[string]string{
@@ -230,6 +244,9 @@ func (s *Server) authorize(c *call) bool {
 			refusedRevoked: "the API key was revoked",
 			refusedExpired: "the API key has expired",
 		}[why]
+		if hasCookie(c.r, studioCookie) && presentedKey(c.r) == "" {
+			detail = "the studio session has ended; sign in again at /studio/"
+		}
 		c.problem(newProblem("unauthorized", "%s", detail))
 		return false
 	}
@@ -249,6 +266,12 @@ func (s *Server) authorize(c *call) bool {
 	}
 	c.problem(newProblem("forbidden", "key %s needs the scope %s", k.ID, strings.Join(need, " or ")))
 	return false
+}
+
+// hasCookie reports whether the request carries a cookie of that name.
+func hasCookie(r *http.Request, name string) bool {
+	_, err := r.Cookie(name)
+	return err == nil
 }
 
 // finish writes the request's log line and metrics: never a key, a password or an input value.

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/kubusdev/kubus/engine"
@@ -61,6 +62,9 @@ type Server struct {
 	inflight chan struct{}
 	// wf runs the workflows; Serve runs its scheduler.
 	wf *workflow.Service
+	// studio holds the studio's sessions and sign-in tokens (studio.go).
+	studio     *studioSessions
+	studioOnce sync.Once
 }
 
 // New loads the rulesets of cfg.Dirs and the store and builds the handler.
