@@ -166,6 +166,7 @@ func serveFolders(cmd *cobra.Command, args []string, o serveOptions) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(logs, logOpts))
 	cfg := server.Config{Engine: eng, Store: st, Dirs: args, MaxBody: int64(o.maxBody), MaxInflight: o.maxInflight, Logger: logger}
+	cfg.KeepFailing, cfg.LocalStudio = o.studio, o.studio
 	switch o.decisionLog {
 	case "", "none":
 	case "stdout":

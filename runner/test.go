@@ -187,22 +187,7 @@ func printSuite(w io.Writer, s *suite, update bool) {
 		return
 	}
 	for i := range s.Cases {
-		c := &s.Cases[i]
-		status := "PASS"
-		if !c.Passed() {
-			status = "FAIL"
-			if update {
-				status = "UPDATE"
-			}
-		}
-		fmt.Fprintf(w, "--- %s: %s (%.3fs)\n", status, c.FullName(), c.Duration.Seconds())
-		if c.Passed() {
-			continue
-		}
-		fmt.Fprintf(w, "    %s\n", c.Case.Pos)
-		for _, m := range c.Mismatches {
-			fmt.Fprintf(w, "        %s\n", m)
-		}
+		fmt.Fprint(w, kubustest.CaseText(&s.Cases[i], update))
 	}
 	verdict := "ok  "
 	if s.failed() > 0 && !update {

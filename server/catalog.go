@@ -4,20 +4,45 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/rulesets"
 	"github.com/kubusdev/kubus/store"
+	"go.yaml.in/yaml/v3"
 )
 
 // catalog knows where each served ruleset came from: a folder (reloadable) or the store.
 type catalog struct {
-	mu       sync.RWMutex
-	folders  map[string]string   // ruleset name → folder, for rulesets served from folders
-	problems map[string][]string // ruleset name → why its folder no longer loads (it serves the last good version)
+	mu      sync.RWMutex
+	folders map[string]string // ruleset name → folder, for rulesets served from folders
+	// problems: ruleset name → why its folder does not load (it serves the last good version, or
+	// nothing when it never loaded: Config.KeepFailing).
+	problems map[string][]rulesets.Problem
+	// versions: ruleset name → the version its folder last loaded ("" when it never did).
+	versions map[string]string
+
+	// watching is set by Watch: folders are reloaded when they change, so the studio may edit them.
+	watching atomic.Bool
+	// reloadMu makes reloads one at a time, so that a load of older files never lands after a load
+	// of newer ones.
+	reloadMu sync.Mutex
+	// editMu makes the studio's edits (write a file, reload) one at a time.
+	editMu sync.Mutex
+	// runs bounds the studio's testcase runs in progress at once.
+	runs chan struct{}
+}
+
+func newCatalog() *catalog {
+	return &catalog{folders: map[string]string{}, problems: map[string][]rulesets.Problem{}, versions: map[string]string{},
+		runs: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 }
 
 func (c *catalog) folder(name string) string {
@@ -26,10 +51,30 @@ func (c *catalog) folder(name string) string {
 	return c.folders[name]
 }
 
+// problemsOf is why the ruleset's folder does not load, one line per problem ("file:line:col:
+// field: message (hint)"); nil when it loads.
 func (c *catalog) problemsOf(name string) []string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.problems[name]
+	return problemLines(c.problems[name])
+}
+
+// folderState is what the catalog knows of a ruleset name: its folder ("" for a stored ruleset),
+// the version the folder last loaded ("" when it never did) and its problems.
+func (c *catalog) folderState(name string) (folder, version string, probs []rulesets.Problem) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.folders[name], c.versions[name], c.problems[name]
+}
+
+// nameOf is the ruleset name a folder is recorded under ("" for none). Call with mu held.
+func (c *catalog) nameOf(root string) string {
+	for n, dir := range c.folders {
+		if dir == root {
+			return n
+		}
+	}
+	return ""
 }
 
 // failing lists the rulesets whose folder does not load, with why.
@@ -38,9 +83,44 @@ func (c *catalog) failing() []map[string]any {
 	defer c.mu.RUnlock()
 	var out []map[string]any
 	for name, p := range c.problems {
-		out = append(out, map[string]any{"ruleset": name, "folder": c.folders[name], "problems": p})
+		out = append(out, map[string]any{"ruleset": name, "folder": c.folders[name], "problems": problemLines(p)})
 	}
 	return out
+}
+
+// neverLoaded lists the names of folders that have not loaded once (Config.KeepFailing), sorted.
+func (c *catalog) neverLoaded() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []string
+	for name := range c.folders {
+		if c.versions[name] == "" {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func problemLines(ps []rulesets.Problem) []string {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+// loadProblemsOf is a load error as problems: the loader's own, each at its place in the folder's
+// files, or the error as one problem without a place (a library that does not load, a compile
+// error).
+func loadProblemsOf(err error) []rulesets.Problem {
+	if le, ok := err.(*rulesets.LoadError); ok && len(le.Problems) > 0 {
+		return slices.Clone(le.Problems)
+	}
+	return []rulesets.Problem{{Message: err.Error()}}
 }
 
 // ExpandRulesetDirs turns each path into ruleset folders: a folder with a ruleset.yaml (or a JSON
@@ -80,19 +160,41 @@ func exists(p string) bool {
 }
 
 // loadCatalog loads the folders' rulesets, then every stored version. A stored version with the
-// name and version of a folder's must be the same ruleset.
-func loadCatalog(eng *engine.Engine, st *store.Bolt, dirs []string) (*catalog, error) {
-	c := &catalog{folders: map[string]string{}, problems: map[string][]string{}}
+// name and version of a folder's must be the same ruleset. A folder that does not load stops the
+// server (a LoadFailure), unless keepFailing: then it is recorded with its problems.
+func loadCatalog(eng *engine.Engine, st *store.Bolt, dirs []string, keepFailing bool, log *slog.Logger) (*catalog, error) {
+	c := newCatalog()
 	paths, err := ExpandRulesetDirs(dirs)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	type failure struct {
+		path  string
+		probs []rulesets.Problem
+	}
+	var failed []failure
 	for _, p := range paths {
 		rs, err := eng.LoadWithLibraries(p)
 		if err != nil {
-			return nil, &LoadFailure{Path: p, Err: err}
+			if !keepFailing {
+				return nil, &LoadFailure{Path: p, Err: err}
+			}
+			failed = append(failed, failure{p, loadProblemsOf(err)})
+			continue
 		}
 		c.folders[rs.Name()] = p
+		c.versions[rs.Name()] = rs.Version()
+	}
+	for _, f := range failed {
+		p, probs := f.path, f.probs
+		name := folderRulesetName(p)
+		if _, taken := c.folders[name]; taken {
+			log.Warn("a ruleset folder does not load, and its name is served from another folder: it is left out", "folder", p, "ruleset", name, "problems", problemLines(probs))
+			continue
+		}
+		c.folders[name] = p
+		c.problems[name] = probs
+		log.Warn("a ruleset folder does not load: serving without it until it is fixed", "folder", p, "ruleset", name, "problems", problemLines(probs))
 	}
 	names, err := st.RulesetNames()
 	if err != nil {
@@ -116,6 +218,44 @@ func loadCatalog(eng *engine.Engine, st *store.Bolt, dirs []string) (*catalog, e
 		}
 	}
 	return c, nil
+}
+
+// folderRulesetName is the name a ruleset folder declares in its ruleset.yaml, when that much of it
+// reads, else the folder's base name.
+func folderRulesetName(dir string) string {
+	name, _ := declaredNameVersion(dir)
+	if name == "" {
+		return filepath.Base(dir)
+	}
+	return name
+}
+
+// declaredNameVersion reads `name` and `version` from a folder's ruleset.yaml without loading it
+// ("" for what does not read: a missing file, bad YAML, a name that is not a ruleset name).
+func declaredNameVersion(dir string) (name, version string) {
+	f, err := os.Open(filepath.Join(dir, rulesets.RulesetFile))
+	if err != nil {
+		return "", ""
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return "", ""
+	}
+	var head struct {
+		Name    any `yaml:"name"`
+		Version any `yaml:"version"`
+	}
+	if yaml.Unmarshal(data, &head) != nil {
+		return "", ""
+	}
+	if n, ok := head.Name.(string); ok && len(n) <= 100 && rulesetNameRE.MatchString(n) {
+		name = n
+	}
+	if v, ok := head.Version.(string); ok && len(v) < 100 {
+		version = v
+	}
+	return name, version
 }
 
 // sameAsStored refuses a folder ruleset whose name and version are stored with other content.

@@ -24,7 +24,7 @@ func (s *Server) ops() []openapi.Op {
 		if r.Body {
 			op.Body = "json"
 		}
-		if !slices.Contains(r.Access, accessOpen) && !slices.Contains(r.Access, accessKey) {
+		if !slices.Contains(r.Access, accessOpen) && !slices.Contains(r.Access, accessKey) && !slices.Contains(r.Access, accessSession) {
 			op.Scope = strings.Join(r.Access, " or ")
 		}
 		out = append(out, op)

@@ -44,7 +44,7 @@ func TestServedOpenAPIValidatesRealAnswers(t *testing.T) {
 		t.Error("the server document shows a ruleset the key may not execute")
 	}
 	for _, rt := range ts.srv.Routes() {
-		if serverDoc.Paths.Find(rt.Pattern) == nil {
+		if !rt.Hidden && serverDoc.Paths.Find(rt.Pattern) == nil {
 			t.Errorf("route %s %s is not in the server document", rt.Method, rt.Pattern)
 		}
 	}

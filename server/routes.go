@@ -16,6 +16,9 @@ import (
 const (
 	accessOpen = "open" // no key: health, readiness, metrics, the docs page
 	accessKey  = "key"  // any valid key; the handler shows only what the key's scopes reach
+	// accessSession: the studio's sign-in routes, which check a key in the body, the session
+	// cookie or a one-time token themselves (studio.go).
+	accessSession = "session"
 )
 
 // route is one row of the server's table.
@@ -80,7 +83,7 @@ func (s *Server) table() []*route {
 func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, len(s.routes))
 	for i, r := range s.routes {
-		out[i] = RouteInfo{Method: r.Method, Pattern: r.Pattern, Access: slices.Clone(r.Access), Summary: r.Summary, Tag: r.Tag, Body: r.Body, Status: slices.Clone(r.Status)}
+		out[i] = RouteInfo{Method: r.Method, Pattern: r.Pattern, Access: slices.Clone(r.Access), Summary: r.Summary, Tag: r.Tag, Body: r.Body, Status: slices.Clone(r.Status), Hidden: r.hidden}
 	}
 	return out
 }
@@ -92,6 +95,7 @@ type RouteInfo struct {
 	Summary, Tag    string
 	Body            bool
 	Status          []int
+	Hidden          bool // not in the OpenAPI document (the studio's pages)
 }
 
 // instancePrefix starts the routes of one workflow instance. Their patterns and those of a named
@@ -176,7 +180,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // wrap is what every request of a route goes through: a request id, the in-flight limit, the key
 // and its scope, the body limit, then the handler; and after it, the log line and the metrics.
 func (s *Server) wrap(rt *route) http.Handler {
-	open := slices.Contains(rt.Access, accessOpen)
+	open := slices.Contains(rt.Access, accessOpen) || slices.Contains(rt.Access, accessSession)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		reqID := r.Header.Get("X-Request-Id")

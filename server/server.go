@@ -44,6 +44,12 @@ type Config struct {
 	DecisionLog io.Writer
 	// Now is the clock of keys and logs (default time.Now).
 	Now func() time.Time
+	// KeepFailing serves on when a ruleset folder does not load at startup: the folder is listed with
+	// its problems (status failed), and Watch loads it once it is fixed (for the studio).
+	KeepFailing bool
+	// LocalStudio: `kubus studio` signs its user in through LocalSignIn, so a store without keys is
+	// expected, not worth a warning.
+	LocalStudio bool
 }
 
 // Server is a configured `kubus serve`.
@@ -92,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 	if s.keys, err = newKeyring(cfg.Store); err != nil {
 		return nil, fmt.Errorf("server: reading the keys: %w", err)
 	}
-	if s.catalog, err = loadCatalog(cfg.Engine, cfg.Store, cfg.Dirs); err != nil {
+	if s.catalog, err = loadCatalog(cfg.Engine, cfg.Store, cfg.Dirs, cfg.KeepFailing, cfg.Logger); err != nil {
 		return nil, err
 	}
 	if cfg.DecisionLog != nil {
@@ -105,7 +111,7 @@ func New(cfg Config) (*Server, error) {
 	s.routes = s.table()
 	s.metrics = newMetrics(s.routes)
 	s.handler = s.buildMux()
-	if s.keys.usable(cfg.Now()) == 0 {
+	if s.keys.usable(cfg.Now()) == 0 && !cfg.LocalStudio {
 		s.log.Warn("the store has no usable API key: every API call is refused until one exists; create one with `kubus keys create NAME --scope execute:* --store " + cfg.Store.Path() + "` (stop the server first: the store is locked while it runs) or POST /api/keys with an admin key")
 	}
 	return s, nil

@@ -170,14 +170,14 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, k *store.API
 // studioRoutes are the studio's pages and its sign-in. They are open routes: the session handlers
 // check the key or the cookie themselves, and the pages hold no data (the app asks the API).
 func (s *Server) studioRoutes() []*route {
-	open := []string{accessOpen}
+	open, session := []string{accessOpen}, []string{accessSession}
 	return append([]*route{
 		{Method: "GET", Pattern: "/studio", Access: open, Tag: "studio", Summary: "The studio (redirects to /studio/)", Status: []int{http.StatusMovedPermanently}, hidden: true, handle: s.studioRedirect},
 		{Method: "GET", Pattern: "/studio/{file...}", Access: open, Tag: "studio", Summary: "The studio's pages", Status: []int{http.StatusOK, http.StatusNotFound}, hidden: true, handle: s.studioPage},
-		{Method: "GET", Pattern: "/studio/signin", Access: open, Tag: "studio", Summary: "Sign in with the one-time token `kubus studio` printed; redirects to /studio/", Status: []int{http.StatusSeeOther, http.StatusUnauthorized}, hidden: true, handle: s.studioSignIn},
-		{Method: "GET", Pattern: "/studio/session", Access: open, Tag: "studio", Summary: "The studio session: the key's id, name and scopes and the CSRF token", Status: []int{http.StatusOK, http.StatusUnauthorized}, handle: s.getSession},
-		{Method: "POST", Pattern: "/studio/session", Access: open, Tag: "studio", Summary: "Sign in to the studio with {key}: sets an HttpOnly, SameSite=Strict session cookie", Body: true, Status: []int{http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized, http.StatusUnsupportedMediaType}, handle: s.createSession},
-		{Method: "DELETE", Pattern: "/studio/session", Access: open, Tag: "studio", Summary: "Sign out of the studio (needs X-Kubus-CSRF)", Status: []int{http.StatusNoContent, http.StatusForbidden, http.StatusUnauthorized}, handle: s.deleteSession},
+		{Method: "GET", Pattern: "/studio/signin", Access: session, Tag: "studio", Summary: "Sign in with the one-time token `kubus studio` printed; redirects to /studio/", Status: []int{http.StatusSeeOther, http.StatusUnauthorized}, hidden: true, handle: s.studioSignIn},
+		{Method: "GET", Pattern: "/studio/session", Access: session, Tag: "studio", Summary: "The studio session: the key's id, name and scopes and the CSRF token", Status: []int{http.StatusOK, http.StatusUnauthorized}, handle: s.getSession},
+		{Method: "POST", Pattern: "/studio/session", Access: session, Tag: "studio", Summary: "Sign in to the studio with {key}: sets an HttpOnly, SameSite=Strict session cookie", Body: true, Status: []int{http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized, http.StatusUnsupportedMediaType}, handle: s.createSession},
+		{Method: "DELETE", Pattern: "/studio/session", Access: session, Tag: "studio", Summary: "Sign out of the studio (needs X-Kubus-CSRF)", Status: []int{http.StatusNoContent, http.StatusForbidden, http.StatusUnauthorized}, handle: s.deleteSession},
 	}, s.studioAPIRoutes()...)
 }
 

@@ -2,20 +2,22 @@ package server
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/kubusdev/kubus/engine"
 	"github.com/kubusdev/kubus/rulesets"
 )
 
 // Watch reloads a served folder when a file in it changes, until ctx ends. A folder that loads is
 // swapped in atomically (in-flight executions finish on the version they started with); one that no
 // longer loads keeps serving its last good version, and its problems are logged and shown by
-// GET /api/rulesets/{name} and /readyz.
+// GET /api/rulesets/{name} and /readyz. A folder that did not load at startup (Config.KeepFailing)
+// is watched too, and served once it loads. While it watches, the studio may edit folder rulesets.
 func (s *Server) Watch(ctx context.Context) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -34,7 +36,9 @@ func (s *Server) Watch(ctx context.Context) error {
 		})
 	}
 	s.catalog.mu.RUnlock()
+	s.catalog.watching.Store(true)
 	go func() {
+		defer s.catalog.watching.Store(false)
 		defer w.Close()
 		pending := map[string]bool{}
 		var timer <-chan time.Time
@@ -79,38 +83,68 @@ func (s *Server) Watch(ctx context.Context) error {
 	return nil
 }
 
-// reload loads a ruleset folder again and records the outcome.
-func (s *Server) reload(root string) {
-	rs, err := s.eng.LoadWithLibraries(root)
-	s.catalog.mu.Lock()
-	defer s.catalog.mu.Unlock()
-	name := ""
-	for n, dir := range s.catalog.folders {
-		if dir == root {
-			name = n
+// reload loads a ruleset folder again and records the outcome: the ruleset now served from it, or
+// nil and the folder's problems when it does not load (the last good version, if any, stays
+// served). Reloads run one at a time, so a load of older files never lands after one of newer.
+func (s *Server) reload(root string) (*engine.Ruleset, []rulesets.Problem) {
+	s.catalog.reloadMu.Lock()
+	defer s.catalog.reloadMu.Unlock()
+	s.catalog.mu.RLock()
+	name := s.catalog.nameOf(root)
+	s.catalog.mu.RUnlock()
+	var rs *engine.Ruleset
+	probs := s.renameProblems(root, name)
+	if probs == nil {
+		var err error
+		if rs, err = s.eng.LoadWithLibraries(root); err != nil {
+			probs = loadProblemsOf(err)
 		}
 	}
-	if err != nil {
-		var probs []string
-		var le *rulesets.LoadError
-		if errors.As(err, &le) {
-			for _, p := range le.Problems {
-				probs = append(probs, p.String())
-			}
-		} else {
-			probs = []string{err.Error()}
-		}
+	s.catalog.mu.Lock()
+	defer s.catalog.mu.Unlock()
+	if probs != nil {
 		if name != "" {
 			s.catalog.problems[name] = probs
 		}
-		s.log.Warn("reloading a ruleset folder failed: serving the last good version", "folder", root, "ruleset", name, "problems", probs)
-		return
+		s.log.Warn("reloading a ruleset folder failed: serving the last good version", "folder", root, "ruleset", name, "problems", problemLines(probs))
+		return nil, probs
 	}
 	if name != "" && name != rs.Name() {
 		delete(s.catalog.folders, name)
 		delete(s.catalog.problems, name)
+		delete(s.catalog.versions, name)
 	}
 	s.catalog.folders[rs.Name()] = root
+	s.catalog.versions[rs.Name()] = rs.Version()
 	delete(s.catalog.problems, rs.Name())
 	s.log.Info("reloaded a ruleset folder", "folder", root, "ruleset", rs.Name()+"@"+rs.Version())
+	return rs, nil
+}
+
+// renameProblems refuses a folder whose ruleset.yaml now names a ruleset that is served from
+// elsewhere — another folder, or the store alone — before it is loaded: loading it would replace
+// that ruleset's compiled versions. nil when the name is the folder's own or new.
+func (s *Server) renameProblems(root, current string) []rulesets.Problem {
+	declared, _ := declaredNameVersion(root)
+	if declared == "" || declared == current {
+		return nil
+	}
+	s.catalog.mu.RLock()
+	other := s.catalog.folders[declared]
+	s.catalog.mu.RUnlock()
+	where := ""
+	switch {
+	case other != "" && other != root:
+		where = "the folder " + other
+	case other == "":
+		if _, err := s.eng.Get(declared); err == nil {
+			where = "the store"
+		}
+	}
+	if where == "" {
+		return nil
+	}
+	return []rulesets.Problem{{Pos: rulesets.Pos{File: rulesets.RulesetFile, Line: 1}, Field: "name",
+		Message: fmt.Sprintf("ruleset %s is already served from %s", declared, where),
+		Hint:    "give this folder's ruleset a name of its own"}}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -260,4 +261,27 @@ func openTemp() (store.Store, error) {
 		return nil, err
 	}
 	return tempStore{Bolt: s, dir: dir}, nil
+}
+
+// CaseText is what `kubus test` prints for one testcase: its `--- PASS:` or `--- FAIL:` line and,
+// for a failure, where the testcase is written and each mismatch. With update, a failure is
+// `--- UPDATE:` (kubus test --update rewrote its expectation).
+func CaseText(c *CaseResult, update bool) string {
+	var b strings.Builder
+	status := "PASS"
+	if !c.Passed() {
+		status = "FAIL"
+		if update {
+			status = "UPDATE"
+		}
+	}
+	fmt.Fprintf(&b, "--- %s: %s (%.3fs)\n", status, c.FullName(), c.Duration.Seconds())
+	if c.Passed() {
+		return b.String()
+	}
+	fmt.Fprintf(&b, "    %s\n", c.Case.Pos)
+	for _, m := range c.Mismatches {
+		fmt.Fprintf(&b, "        %s\n", m)
+	}
+	return b.String()
 }
