@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -19,7 +18,7 @@ import (
 func TestStudioCommand(t *testing.T) {
 	bin := kubusBinary(t)
 	dir := t.TempDir()
-	writeTestFile(t, filepath.Join(dir, "broken", "ruleset.yaml"), "name: broken\nversion: 1.0.0\ninputs:\n  A: {type: nonsense}\n")
+	write(t, filepath.Join(dir, "broken", "ruleset.yaml"), "name: broken\nversion: 1.0.0\ninputs:\n  A: {type: nonsense}\n")
 	cmd := exec.Command(bin, "studio", "../examples/travel-insurance", filepath.Join(dir, "broken"), "--addr", "127.0.0.1:0", "--store", filepath.Join(dir, "kubus.db"))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -88,15 +87,5 @@ func TestStudioListensOnLoopbackOnly(t *testing.T) {
 	out, err := exec.Command(kubusBinary(t), "studio", "../examples/travel-insurance", "--addr", "0.0.0.0:0", "--store", filepath.Join(t.TempDir(), "kubus.db")).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "loopback") {
 		t.Fatalf("kubus studio on 0.0.0.0: %v %s", err, out)
-	}
-}
-
-func writeTestFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

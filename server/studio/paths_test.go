@@ -161,6 +161,11 @@ func TestStudioEntities(t *testing.T) {
 	e.axeCheck("data table")
 	e.shot("data")
 
+	// Alerts over time: the chart's screen, with its controls.
+	e.run("the alerts", chromedp.Navigate(e.url+"/studio/#/alerts"), chromedp.WaitVisible(chromedp.CSS(tid("alerts-ruleset"))))
+	e.axeCheck("alerts")
+
+	e.run("back to the data", chromedp.Navigate(e.url+"/studio/#/r/people-register/data"), chromedp.WaitVisible(chromedp.CSS(tid("data-table"))))
 	e.click("data-edit")
 	e.fill(tid("data-form")+` input[id$="-Name"]`, "Augusta Ada King")
 	e.click("data-save")

@@ -15,6 +15,7 @@
 
 import {api, hasScope} from '../api.js';
 import {h, clear, announce, scalarText} from '../ui.js';
+import {problemText, ensureStyles} from './common.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_TAGS = 5;
@@ -30,12 +31,6 @@ const PERIODS = {
   custom: {label: 'Custom (the tags you list)', buckets: null},
 };
 
-function problemText(err) {
-  if (!err) return 'Unknown error';
-  const p = err.problem;
-  if (p) return [p.title, p.detail].filter(Boolean).join(': ') || `HTTP ${err.status}`;
-  return err.message || String(err);
-}
 
 function splitTags(s) {
   return String(s || '').split(',').map((x) => x.trim()).filter((x) => x !== '');
@@ -77,11 +72,6 @@ function marker(kind, x, y, color, r = 4.5) {
   }
 }
 
-// The styles of the data, workflows and alerts views (views/data.css), loaded once.
-function ensureStyles() {
-  if (document.querySelector('link[data-kubus-css="views"]')) return;
-  document.head.append(h('link', {rel: 'stylesheet', href: '/studio/views/data.css', 'data-kubus-css': 'views'}));
-}
 
 export async function render(container, ctx) {
   ensureStyles();

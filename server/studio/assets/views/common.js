@@ -166,3 +166,17 @@ export function errorBox(e, {testid} = {}) {
     h('strong', null, p.title || 'Something went wrong'),
     p.detail || (e && e.message && e.message !== p.title) ? h('p', null, p.detail || e.message) : null);
 }
+
+// problemText is an API error as one line: the problem's title and detail.
+export function problemText(err) {
+  if (!err) return 'Unknown error';
+  const p = err.problem;
+  if (p) return [p.title, p.detail].filter(Boolean).join(': ') || `HTTP ${err.status}`;
+  return err.message || String(err);
+}
+
+// ensureStyles loads the styles of the data, workflows and alerts views (views/data.css) once.
+export function ensureStyles() {
+  if (document.querySelector('link[data-kubus-css="views"]')) return;
+  document.head.append(h('link', {rel: 'stylesheet', href: '/studio/views/data.css', 'data-kubus-css': 'views'}));
+}

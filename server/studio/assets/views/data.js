@@ -12,6 +12,7 @@
 
 import {api, session, hasScope} from '../api.js';
 import {h, clear, toast, confirmDialog, formFromSchema, readForm, showFieldErrors} from '../ui.js';
+import {problemText, ensureStyles} from './common.js';
 
 const enc = encodeURIComponent;
 const PAGE_SIZES = [10, 25, 50, 100];
@@ -33,12 +34,6 @@ function routeParams(ctx) {
   };
 }
 
-function problemText(err) {
-  if (!err) return 'Unknown error';
-  const p = err.problem;
-  if (p) return [p.title, p.detail].filter(Boolean).join(': ') || `HTTP ${err.status}`;
-  return err.message || String(err);
-}
 
 // apiRaw calls api() with {raw: true} and turns a non-2xx Response into an error like ApiError.
 async function apiRaw(method, path, body, headers) {
@@ -134,11 +129,6 @@ function parseFilterValue(raw, type, op) {
   return raw;
 }
 
-// The styles of the data, workflows and alerts views (views/data.css), loaded once.
-function ensureStyles() {
-  if (document.querySelector('link[data-kubus-css="views"]')) return;
-  document.head.append(h('link', {rel: 'stylesheet', href: '/studio/views/data.css', 'data-kubus-css': 'views'}));
-}
 
 export async function render(container, ctx) {
   ensureStyles();

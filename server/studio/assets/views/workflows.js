@@ -20,6 +20,7 @@
 
 import {api, session} from '../api.js';
 import {h, clear, toast, announce, confirmDialog, formFromSchema, readForm, showFieldErrors, valueView, scalarText} from '../ui.js';
+import {problemText, ensureStyles} from './common.js';
 
 const enc = encodeURIComponent;
 const STATUSES = ['running', 'waiting', 'completed', 'failed', 'canceled'];
@@ -35,12 +36,6 @@ function routeParams(ctx) {
   return {name: p.name || seg[1] || '', id: p.id || seg[2] || ''};
 }
 
-function problemText(err) {
-  if (!err) return 'Unknown error';
-  const p = err.problem;
-  if (p) return [p.title, p.detail].filter(Boolean).join(': ') || `HTTP ${err.status}`;
-  return err.message || String(err);
-}
 
 function fmtTime(v) {
   if (typeof v !== 'string') return scalarText(v);
@@ -68,11 +63,6 @@ function stillShown(container, hash) {
   return container.isConnected && location.hash === hash;
 }
 
-// The styles of the data, workflows and alerts views (views/data.css), loaded once.
-function ensureStyles() {
-  if (document.querySelector('link[data-kubus-css="views"]')) return;
-  document.head.append(h('link', {rel: 'stylesheet', href: '/studio/views/data.css', 'data-kubus-css': 'views'}));
-}
 
 export async function render(container, ctx) {
   ensureStyles();
