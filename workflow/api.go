@@ -359,6 +359,7 @@ func (s *Service) fire(ctx context.Context, timerID string) (*Instance, error) {
 		s.dropOrphan(timerID)
 		return nil, nil
 	case errors.As(err, &failed):
+		failed.timer = timerID
 		return s.fail(ctx, instID, failed, nil)
 	}
 	return inst, err

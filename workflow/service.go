@@ -112,6 +112,10 @@ func (e *StateError) Error() string { return e.Message }
 type stepFailed struct {
 	token string
 	err   error
+	// timer is the timer record whose firing ran the step (none for an answer or an upload). Its
+	// run rolled back, so another process (kubus serve's scheduler beside the request) may fire
+	// it too: the first failure recorded drops it, and the others then record nothing.
+	timer string
 }
 
 func (e *stepFailed) Error() string { return e.err.Error() }
@@ -586,8 +590,8 @@ func caseOf(s *rulesets.Step, v any) (key, next string) {
 func (s *Service) fail(ctx context.Context, id string, f *stepFailed, payload map[string]any) (*Instance, error) {
 	return s.update(ctx, id, func(c *change) error {
 		tok := c.inst.token(f.token)
-		if tok == nil {
-			return nil
+		if tok == nil || (f.timer != "" && tok.Timer != f.timer) {
+			return nil // gone, or its failure was recorded by whoever fired the timer first
 		}
 		if err := c.dropTimer(tok); err != nil {
 			return err

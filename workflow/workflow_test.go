@@ -527,3 +527,47 @@ workflow:
 		t.Fatalf("far: %s %+v", inst.Status, inst.Error)
 	}
 }
+
+// TestFailedStepIsRecordedOnce: a step that fails while the scheduler ticks (kubus serve runs both
+// the request's steps and the scheduler) is one failure, not one per process that fired its timer.
+func TestFailedStepIsRecordedOnce(t *testing.T) {
+	f := newFixture(t, `name: boom
+version: 1.0.0
+workflow:
+  steps:
+    Start: {type: start, next: Boom}
+    Boom: {type: action, expression: "throw new Error('boom')", next: Done}
+    Done: {type: end}
+`)
+	ctx, stop := context.WithCancel(f.ctx)
+	defer stop()
+	ticking := make(chan struct{})
+	go func() {
+		defer close(ticking)
+		for ctx.Err() == nil {
+			_, _ = f.svc.Tick(ctx)
+		}
+	}()
+	for range 30 {
+		inst, err := f.svc.Start(f.ctx, f.rs, map[string]any{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // let a tick that raced the start finish
+		events, err := f.svc.History(inst.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := 0
+		for _, ev := range events {
+			if ev.Event == workflow.EventFailed {
+				failed++
+			}
+		}
+		if failed != 1 {
+			t.Fatalf("instance %s: %d failed events, want 1: %+v", inst.ID, failed, events)
+		}
+	}
+	stop()
+	<-ticking
+}
