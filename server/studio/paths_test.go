@@ -89,6 +89,15 @@ func TestStudioTryExplainTestcasesEdit(t *testing.T) {
 	e.click("try-explain")
 	e.waitText(tid("explain-node-TotalPremium"), "TotalPremium")
 	e.waitText(tid("explain-tree"), "NumberOfDays")
+	// Follow a name: AgeAtDeparture is read by InsuranceCosts; the link goes to that rule's node.
+	e.run("follow a name", chromedp.Click(chromedp.CSS(tid("explain-node-AgeAtDeparture")+` .ex-meta a.ex-follow[href$="InsuranceCosts"]`), chromedp.NodeVisible))
+	deadline := time.Now().Add(10 * time.Second)
+	for eval[string](e, "the focused node", `(document.activeElement.closest('[data-testid^="explain-node-"]') || {dataset: {}}).dataset.testid || ''`) != "explain-node-InsuranceCosts" {
+		if time.Now().After(deadline) {
+			e.fail("following InsuranceCosts did not focus its node", os.ErrDeadlineExceeded)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	e.axeCheck("explain")
 	e.shot("explain")
 
@@ -98,7 +107,7 @@ func TestStudioTryExplainTestcasesEdit(t *testing.T) {
 	e.run("open Save this input", chromedp.Click(chromedp.CSS(".save-box > summary"), chromedp.NodeVisible))
 	e.fill(tid("save-testcase-name"), "saved from the studio")
 	e.click("save-testcase")
-	deadline := time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(20 * time.Second)
 	var saved []byte
 	for time.Now().Before(deadline) && !strings.Contains(string(saved), "saved from the studio") {
 		time.Sleep(100 * time.Millisecond)
