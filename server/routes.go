@@ -188,6 +188,10 @@ func (s *Server) wrap(rt *route) http.Handler {
 			reqID = uuid.NewString()
 		}
 		w.Header().Set("X-Request-Id", reqID)
+		if r.URL.Path == "/studio" || strings.HasPrefix(r.URL.Path, "/studio/") {
+			// Every studio answer, errors and redirects too, has the studio's CSP and framing rules.
+			studioHeaders(w)
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		c := &call{w: sw, r: r, s: s, route: rt}
 		defer func() {

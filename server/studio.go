@@ -33,12 +33,14 @@ import (
 //     connections to this origin only, no inline code, no framing.
 
 const (
-	studioCookie    = "kubus_studio"
-	csrfHeader      = "X-Kubus-CSRF"
-	sessionIdle     = 12 * time.Hour
-	maxSessions     = 10_000
-	signInTokenLife = time.Hour
-	studioCSP       = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	studioCookie = "kubus_studio"
+	csrfHeader   = "X-Kubus-CSRF"
+	sessionIdle  = 12 * time.Hour
+	maxSessions  = 10_000
+	// maxSessionsPerKey bounds the sessions of one key (browsers, tabs signing in again).
+	maxSessionsPerKey = 64
+	signInTokenLife   = time.Hour
+	studioCSP         = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
 // studioSession is one signed-in browser.
@@ -138,6 +140,20 @@ func checkCSRF(r *http.Request, sess *studioSession) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(sess.csrf)) == 1
 }
 
+// dropIdlest ends the least recently used session of those that match; st.mu is held.
+func (st *studioSessions) dropIdlest(match func(*studioSession) bool) {
+	var oldest [32]byte
+	var found *studioSession
+	for h, other := range st.sessions {
+		if match(other) && (found == nil || other.seen.Before(found.seen)) {
+			oldest, found = h, other
+		}
+	}
+	if found != nil {
+		delete(st.sessions, oldest)
+	}
+}
+
 // newSession signs a browser in with key k (stored, or local when local is set).
 func (s *Server) newSession(w http.ResponseWriter, r *http.Request, k *store.APIKey, local bool) *studioSession {
 	secret := randomSecret()
@@ -148,17 +164,41 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, k *store.API
 		sess.keyID = k.ID
 	}
 	st := s.studioState()
+	now := s.cfg.Now()
 	st.mu.Lock()
+	// A sign-in ends the session the browser had (no session outlives a new sign-in with it).
+	if ck, err := r.Cookie(studioCookie); err == nil && ck.Value != "" && len(ck.Value) <= 100 {
+		delete(st.sessions, sha256.Sum256([]byte(ck.Value)))
+	}
+	// One key holds at most maxSessionsPerKey sessions: its idlest goes first, so signing in over
+	// and over with one key cannot push everyone else's sessions out.
+	owner := func(o *studioSession) bool {
+		if local {
+			return o.local == k
+		}
+		return o.local == nil && o.keyID == k.ID
+	}
+	mine := 0
+	for _, other := range st.sessions {
+		if owner(other) {
+			mine++
+		}
+	}
+	for mine >= maxSessionsPerKey {
+		st.dropIdlest(owner)
+		mine--
+	}
 	if len(st.sessions) >= maxSessions {
-		// Full: drop the idlest session rather than refuse (only valid keys get this far).
-		var oldest [32]byte
-		first := true
+		// Full: first the idle ones, then the idlest session rather than refuse (only valid keys
+		// get this far).
 		for h, other := range st.sessions {
-			if first || other.seen.Before(st.sessions[oldest].seen) {
-				oldest, first = h, false
+			if now.Sub(other.seen) > sessionIdle {
+				delete(st.sessions, h)
 			}
 		}
-		delete(st.sessions, oldest)
+		if len(st.sessions) >= maxSessions {
+			st.dropIdlest(func(*studioSession) bool { return true })
+		}
 	}
 	st.sessions[sha256.Sum256([]byte(secret))] = sess
 	st.mu.Unlock()

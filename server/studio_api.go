@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -413,7 +414,7 @@ func folderFiles(folder string) ([]studioFile, bool, error) {
 		if p == "." {
 			return nil
 		}
-		if p == "kubus.yaml" || p == "kubus.yml" {
+		if isProcessConfig(p) {
 			return nil // the process's configuration (connections, mail servers), not the ruleset's
 		}
 		if strings.HasPrefix(d.Name(), ".") {
@@ -447,7 +448,11 @@ func folderFiles(folder string) ([]studioFile, bool, error) {
 			files = append(files, f)
 			return nil
 		}
-		data, err := readBounded(root, p, studioMaxFile)
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		data, err := readBounded(root, p, studioMaxFile, info)
 		switch {
 		case errors.Is(err, errTooLarge):
 			f.TooLarge = true
@@ -479,13 +484,23 @@ func folderFiles(folder string) ([]studioFile, bool, error) {
 
 var errTooLarge = errors.New("file too large")
 
-// readBounded reads a regular file of root, refusing one over limit bytes.
-func readBounded(root *os.Root, p string, limit int64) ([]byte, error) {
-	f, err := root.Open(p)
+// errReplaced: the file changed (a symlink, another file) between the check and the open.
+var errReplaced = errors.New("the file was replaced while it was read")
+
+// readBounded reads a regular file of root, refusing one over limit bytes. checked is what Lstat
+// said of it: the file opened must be that one (not a symlink or a FIFO put in its place since).
+func readBounded(root *os.Root, p string, limit int64, checked fs.FileInfo) ([]byte, error) {
+	if checked == nil || !checked.Mode().IsRegular() {
+		return nil, errReplaced
+	}
+	f, err := root.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if got, err := f.Stat(); err != nil || !got.Mode().IsRegular() || !os.SameFile(got, checked) {
+		return nil, errReplaced
+	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
@@ -623,10 +638,16 @@ func studioPath(p string) (string, *Problem) {
 			return bad("no dot files and no . or .. elements")
 		}
 	}
-	if p == "kubus.yaml" || p == "kubus.yml" {
+	if isProcessConfig(p) {
 		return bad("kubus.yaml configures the process (connections, mail servers), not the ruleset: edit it outside the studio")
 	}
 	return p, nil
+}
+
+// isProcessConfig reports whether a folder path names kubus.yaml (or .yml), in any case: on a
+// case-insensitive file system KUBUS.YAML is that file.
+func isProcessConfig(p string) bool {
+	return strings.EqualFold(p, "kubus.yaml") || strings.EqualFold(p, "kubus.yml")
 }
 
 // checkUploadType accepts a file body declared as text, bytes, JSON or YAML.
@@ -731,7 +752,7 @@ func readRulesetFile(folder, rel string) ([]byte, *Problem) {
 	case !fi.Mode().IsRegular():
 		return nil, newProblem("invalid-request", "%s is not a regular file (symlinks are not followed)", rel)
 	}
-	data, err := readBounded(root, rel, studioMaxFile)
+	data, err := readBounded(root, rel, studioMaxFile, fi)
 	if errors.Is(err, errTooLarge) {
 		return nil, newProblem("conflict", "%s is larger than %d bytes: edit it in place", rel, studioMaxFile)
 	}
