@@ -42,15 +42,11 @@ type style struct {
 	lineHeight float64
 }
 
-// props are the text properties a node, run or named style sets; set says which.
+// props are the text properties a node, run or named style sets: set says which of the style's
+// fields count.
 type props struct {
-	set        uint8
-	size       float64
-	bold       bool
-	italic     bool
-	align      align
-	color      rgb
-	lineHeight float64
+	set uint8
+	style
 }
 
 const (
@@ -86,27 +82,7 @@ func (s style) with(p props) style {
 
 // merge lays q over p.
 func (p props) merge(q props) props {
-	out := p
-	out.set |= q.set
-	if q.set&setSize != 0 {
-		out.size = q.size
-	}
-	if q.set&setBold != 0 {
-		out.bold = q.bold
-	}
-	if q.set&setItalic != 0 {
-		out.italic = q.italic
-	}
-	if q.set&setAlign != 0 {
-		out.align = q.align
-	}
-	if q.set&setColor != 0 {
-		out.color = q.color
-	}
-	if q.set&setLineHeight != 0 {
-		out.lineHeight = q.lineHeight
-	}
-	return out
+	return props{set: p.set | q.set, style: p.style.with(q)}
 }
 
 // margins are left, top, right, bottom; mset says which a named style sets.
