@@ -31,37 +31,31 @@ transaction as the change, and never rewritten.`,
 				}
 				q.Since = t
 			}
-			s, err := openExistingStore(store.PathFromEnv(storePath))
-			if err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), err)
-				return exitError{1}
-			}
-			defer s.Close()
-			tx := s.Begin()
-			defer tx.Discard()
-			events, err := audit.List(tx, q)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				list := make([]map[string]any, len(events))
-				for i, e := range events {
-					list[i] = e.Props
+			return readStore(cmd, storePath, func(_ *store.Bolt, tx store.Tx) error {
+				events, err := audit.List(tx, q)
+				if err != nil {
+					return err
 				}
-				writeJSON(out, list)
+				out := cmd.OutOrStdout()
+				if asJSON {
+					list := make([]map[string]any, len(events))
+					for i, e := range events {
+						list[i] = e.Props
+					}
+					writeJSON(out, list)
+					return nil
+				}
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				for _, e := range events {
+					p := e.Props
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s → %s\n", p["at"], p["actor"], p["subject"], p["subjectId"], p["action"], orDash(p["from"]), orDash(p["to"]))
+				}
+				tw.Flush()
+				if len(events) == 0 {
+					fmt.Fprintln(cmd.ErrOrStderr(), "no audit events")
+				}
 				return nil
-			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			for _, e := range events {
-				p := e.Props
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s → %s\n", p["at"], p["actor"], p["subject"], p["subjectId"], p["action"], orDash(p["from"]), orDash(p["to"]))
-			}
-			tw.Flush()
-			if len(events) == 0 {
-				fmt.Fprintln(cmd.ErrOrStderr(), "no audit events")
-			}
-			return nil
+			})
 		},
 	}
 	f := cmd.Flags()

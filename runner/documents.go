@@ -26,27 +26,22 @@ func newDocumentsCmd() *cobra.Command {
 		Short: "The documents, newest first: id, name, type, size, created",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openStoreFor(cmd, storePath)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			tx := s.Begin()
-			defer tx.Discard()
-			docs, err := documents.List(tx, f)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				writeJSON(out, docs)
-				return nil
-			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			for _, d := range docs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", d.ID, d.Name, d.ContentType, d.Size, d.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
-			}
-			return tw.Flush()
+			return readStore(cmd, storePath, func(_ *store.Bolt, tx store.Tx) error {
+				docs, err := documents.List(tx, f)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				if asJSON {
+					writeJSON(out, docs)
+					return nil
+				}
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				for _, d := range docs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", d.ID, d.Name, d.ContentType, d.Size, d.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	list.Flags().StringVar(&f.Name, "name", "", "only documents of this name")
@@ -63,30 +58,25 @@ func newDocumentsCmd() *cobra.Command {
 			if output == "" {
 				return errors.New("name the file to write with -o FILE (or -o - for standard output)")
 			}
-			s, err := openStoreFor(cmd, storePath)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			tx := s.Begin()
-			defer tx.Discard()
-			d, err := documents.Get(tx, args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "there is no document %s in store %s (`kubus documents list` shows them)\n", args[0], s.Path())
-				return exitError{1}
-			}
-			if err != nil {
-				return err
-			}
-			if output == "-" {
-				_, err = cmd.OutOrStdout().Write(d.Content)
-				return err
-			}
-			if err := os.WriteFile(output, d.Content, 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%s, %d bytes) to %s\n", d.Name, d.ContentType, d.Size, output)
-			return nil
+			return readStore(cmd, storePath, func(s *store.Bolt, tx store.Tx) error {
+				d, err := documents.Get(tx, args[0])
+				if errors.Is(err, store.ErrNotFound) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "there is no document %s in store %s (`kubus documents list` shows them)\n", args[0], s.Path())
+					return exitError{1}
+				}
+				if err != nil {
+					return err
+				}
+				if output == "-" {
+					_, err = cmd.OutOrStdout().Write(d.Content)
+					return err
+				}
+				if err := os.WriteFile(output, d.Content, 0o644); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%s, %d bytes) to %s\n", d.Name, d.ContentType, d.Size, output)
+				return nil
+			})
 		},
 	}
 	get.Flags().StringVarP(&output, "output", "o", "", "the file to write (- for standard output)")

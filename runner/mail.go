@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubusdev/kubus/builtins/mail"
+	"github.com/kubusdev/kubus/store"
 )
 
 // kubus mail: the outbox of Mail.queue — what was queued by committed executions, and its state.
@@ -27,27 +28,22 @@ func newMailCmd() *cobra.Command {
 		Short: "The outbox, newest first: id, state, attempts, to, subject, last error",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openStoreFor(cmd, storePath)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			tx := s.Begin()
-			defer tx.Discard()
-			msgs, err := mail.List(tx, state, limit)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				writeJSON(out, msgs)
-				return nil
-			}
-			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			for _, m := range msgs {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", m.ID, m.State, m.Attempts, strings.Join(m.To, ","), m.Subject, m.LastError)
-			}
-			return tw.Flush()
+			return readStore(cmd, storePath, func(_ *store.Bolt, tx store.Tx) error {
+				msgs, err := mail.List(tx, state, limit)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				if asJSON {
+					writeJSON(out, msgs)
+					return nil
+				}
+				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+				for _, m := range msgs {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", m.ID, m.State, m.Attempts, strings.Join(m.To, ","), m.Subject, m.LastError)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	list.Flags().StringVar(&state, "state", "", "only messages in this state: queued, sending, sent or failed")

@@ -59,6 +59,19 @@ func openStoreFor(cmd *cobra.Command, storePath string) (*store.Bolt, error) {
 	return s, nil
 }
 
+// readStore runs read in a read-only look at the store at storePath (which must exist), then
+// discards the transaction and closes the store.
+func readStore(cmd *cobra.Command, storePath string, read func(s *store.Bolt, tx store.Tx) error) error {
+	s, err := openStoreFor(cmd, storePath)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	tx := s.Begin()
+	defer tx.Discard()
+	return read(s, tx)
+}
+
 // getStored reads one stored version (the latest when version is empty), with an error that says
 // what is missing and how to see what is stored.
 func getStored(s *store.Bolt, name, version string) ([]byte, string, error) {
