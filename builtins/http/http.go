@@ -86,17 +86,12 @@ func New(cfg Config) (*Module, error) {
 	return &Module{cfg: cfg, client: c}, nil
 }
 
-var (
-	defaultOnce sync.Once
-	defaultMod  *Module
-)
-
 // Default is the module with the default configuration: public addresses only. Every engine
 // without its own configuration shares it.
-func Default() *Module {
-	defaultOnce.Do(func() { defaultMod, _ = New(Config{}) })
-	return defaultMod
-}
+var Default = sync.OnceValue(func() *Module {
+	m, _ := New(Config{}) // the zero configuration is valid
+	return m
+})
 
 // maxRedirects bounds the redirects a call follows; each is dialled, and so checked, anew.
 const maxRedirects = 5

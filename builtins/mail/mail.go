@@ -222,17 +222,12 @@ func New(cfg Config) (*Module, error) {
 	return &Module{cfg: cfg, policy: policy, outboxes: map[store.Store]*Outbox{}}, nil
 }
 
-var (
-	defaultOnce sync.Once
-	defaultMod  *Module
-)
-
 // Default is the module without servers: Mail.send reaches public inline servers only, and
 // Mail.queue has no server to name. Every engine without its own configuration shares it.
-func Default() *Module {
-	defaultOnce.Do(func() { defaultMod, _ = New(Config{}) })
-	return defaultMod
-}
+var Default = sync.OnceValue(func() *Module {
+	m, _ := New(Config{}) // the zero configuration is valid
+	return m
+})
 
 // Close stops starting delivery passes and waits for those under way, each of which tries every
 // due message once (bounded by its server's timeout). Messages still queued stay due in their

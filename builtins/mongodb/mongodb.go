@@ -144,17 +144,12 @@ func New(cfg Config) (*Module, error) {
 	return m, nil
 }
 
-var (
-	defaultOnce sync.Once
-	defaultMod  *Module
-)
-
 // Default is the module without connections: every call throws notConfigured (except in a
 // testcase, whose fixtures answer).
-func Default() *Module {
-	defaultOnce.Do(func() { defaultMod, _ = New(Config{}) })
-	return defaultMod
-}
+var Default = sync.OnceValue(func() *Module {
+	m, _ := New(Config{}) // the zero configuration is valid
+	return m
+})
 
 // Close disconnects every client; calls after it throw.
 func (m *Module) Close() error {

@@ -214,17 +214,12 @@ func (m *Module) pgConfig(pc *pgx.ConnConfig, timeout time.Duration) *pgx.ConnCo
 	return pc
 }
 
-var (
-	defaultOnce sync.Once
-	defaultMod  *Module
-)
-
 // Default is the module without connections: every call throws, naming the connection as not
 // configured (a testcase's fixtures still answer).
-func Default() *Module {
-	defaultOnce.Do(func() { defaultMod, _ = New(Config{}) })
-	return defaultMod
-}
+var Default = sync.OnceValue(func() *Module {
+	m, _ := New(Config{}) // the zero configuration is valid
+	return m
+})
 
 // Close closes the pools; calls after it fail.
 func (m *Module) Close() error {
