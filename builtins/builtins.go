@@ -425,6 +425,32 @@ func (h *Host) Error(fn, format string, args ...any) {
 	h.throw(h.errorCtor, fn+": "+fmt.Sprintf(format, args...))
 }
 
+// Detail is one property of a thrown Error's details object; a nil Value is null.
+type Detail struct {
+	Key   string
+	Value any
+}
+
+// ErrorWithDetails throws a plain JS Error with the message (which starts with the function name)
+// and a details object with the given properties in order: the connectors' call errors, whose
+// err.details.kind rule code branches on.
+func (h *Host) ErrorWithDetails(message string, details ...Detail) {
+	obj, err := h.VM.New(h.errorCtor, h.VM.ToValue(message))
+	if err != nil {
+		panic(h.VM.NewGoError(err))
+	}
+	d := h.VM.NewObject()
+	for _, kv := range details {
+		v := kv.Value
+		if v == nil {
+			v = goja.Null()
+		}
+		_ = d.Set(kv.Key, v)
+	}
+	_ = obj.Set("details", d)
+	panic(obj)
+}
+
 // throw constructs an error with the intrinsic ctor (captured in NewHost, so a ruleset that
 // shadows the global cannot break it) and throws it.
 func (h *Host) throw(ctor goja.Value, msg string) {

@@ -166,7 +166,7 @@ func (m *Module) Install(h *builtins.Host) error {
 	vm := h.VM
 	parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
 	stringify, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("stringify"))
-	st := &state{m: m, h: h, parse: parse, stringify: stringify, errorCtr: vm.Get("Error")}
+	st := &state{m: m, h: h, parse: parse, stringify: stringify}
 	_, err := builtins.InstallNamespace(h, "Http", m.fns(st), nil)
 	return err
 }
@@ -177,7 +177,6 @@ type state struct {
 	m                *Module
 	h                *builtins.Host
 	parse, stringify goja.Callable
-	errorCtr         goja.Value
 	calls            builtins.ExecMemo[*int]
 	// fixture is the client over fixtureFor, the last fixture transport an execution brought.
 	fixtureFor nethttp.RoundTripper
@@ -527,17 +526,8 @@ func rootCause(err error) string {
 
 // fail throws the call's Error, with details.
 func (st *state) fail(fn string, ce *callError) {
-	vm := st.h.VM
-	obj, err := vm.New(st.errorCtr, vm.ToValue(fmt.Sprintf("%s: %s %s: %s", fn, ce.method, ce.host, ce.msg)))
-	if err != nil {
-		panic(vm.NewGoError(err))
-	}
-	d := vm.NewObject()
-	_ = d.Set("kind", ce.kind)
-	_ = d.Set("method", ce.method)
-	_ = d.Set("host", ce.host)
-	_ = obj.Set("details", d)
-	panic(obj)
+	st.h.ErrorWithDetails(fmt.Sprintf("%s: %s %s: %s", fn, ce.method, ce.host, ce.msg),
+		builtins.Detail{Key: "kind", Value: ce.kind}, builtins.Detail{Key: "method", Value: ce.method}, builtins.Detail{Key: "host", Value: ce.host})
 }
 
 // response builds {status, ok, headers, body, json}.

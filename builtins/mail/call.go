@@ -211,21 +211,13 @@ func (st *state) call(call goja.FunctionCall, queue bool) goja.Value {
 
 // fail throws the call's Error, with details {kind, server, code}.
 func (st *state) fail(fn string, ce *callError) {
-	vm := st.h.VM
-	obj, err := vm.New(st.errorCtr, vm.ToValue(fmt.Sprintf("%s: %s: %s", fn, builtins.Truncate(ce.server, 100), ce.msg)))
-	if err != nil {
-		panic(vm.NewGoError(err))
-	}
-	d := vm.NewObject()
-	_ = d.Set("kind", ce.kind)
-	_ = d.Set("server", builtins.Truncate(ce.server, 100))
+	server := builtins.Truncate(ce.server, 100)
+	var code any
 	if ce.code != 0 {
-		_ = d.Set("code", ce.code)
-	} else {
-		_ = d.Set("code", goja.Null())
+		code = ce.code
 	}
-	_ = obj.Set("details", d)
-	panic(obj)
+	st.h.ErrorWithDetails(fmt.Sprintf("%s: %s: %s", fn, server, ce.msg),
+		builtins.Detail{Key: "kind", Value: ce.kind}, builtins.Detail{Key: "server", Value: server}, builtins.Detail{Key: "code", Value: code})
 }
 
 // result is Mail.send's answer, nodemailer's shape.

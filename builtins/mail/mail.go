@@ -306,7 +306,7 @@ func (m *Module) Reference() []builtins.Entry { return builtins.ReferenceOf("Mai
 
 // Install defines the Mail namespace.
 func (m *Module) Install(h *builtins.Host) error {
-	st := &state{m: m, h: h, errorCtr: h.VM.Get("Error")}
+	st := &state{m: m, h: h}
 	_, err := builtins.InstallNamespace(h, "Mail", m.fns(st), nil)
 	return err
 }
@@ -338,8 +338,7 @@ func checkAddr(a *mail.Address) error {
 // state is one runtime's: the intrinsic Error captured at install and this execution's count of
 // calls.
 type state struct {
-	m        *Module
-	h        *builtins.Host
-	errorCtr goja.Value
-	calls    builtins.ExecMemo[*int]
+	m     *Module
+	h     *builtins.Host
+	calls builtins.ExecMemo[*int]
 }

@@ -139,21 +139,12 @@ func (c *call) record(rows *int, kind string) {
 // fail records the failed call and throws its Error, with details.
 func (c *call) fail(ce *callError) {
 	c.record(nil, ce.kind)
-	vm := c.h.VM
-	obj, err := vm.New(c.st.errorCtr, vm.ToValue(fmt.Sprintf("%s: %s.%s: %s", c.fn, builtins.Truncate(c.conn, 100), builtins.Truncate(c.coll, 100), ce.msg)))
-	if err != nil {
-		panic(vm.NewGoError(err))
-	}
-	d := vm.NewObject()
-	_ = d.Set("kind", ce.kind)
-	_ = d.Set("connection", c.conn)
+	var code any
 	if ce.code != 0 {
-		_ = d.Set("code", ce.code)
-	} else {
-		_ = d.Set("code", goja.Null())
+		code = ce.code
 	}
-	_ = obj.Set("details", d)
-	panic(obj)
+	c.h.ErrorWithDetails(fmt.Sprintf("%s: %s.%s: %s", c.fn, builtins.Truncate(c.conn, 100), builtins.Truncate(c.coll, 100), ce.msg),
+		builtins.Detail{Key: "kind", Value: ce.kind}, builtins.Detail{Key: "connection", Value: c.conn}, builtins.Detail{Key: "code", Value: code})
 }
 
 // run does the call's work with the collection, within the call's timeout and the execution's

@@ -407,7 +407,7 @@ func (*Module) Name() string { return "MongoDB" }
 // Install defines the MongoDB namespace.
 func (m *Module) Install(h *builtins.Host) error {
 	vm := h.VM
-	st := &state{m: m, h: h, errorCtr: vm.Get("Error"), dateCtor: vm.Get("Date")}
+	st := &state{m: m, h: h, dateCtor: vm.Get("Date")}
 	_, err := builtins.InstallNamespace(h, "MongoDB", m.fns(st), nil)
 	return err
 }
@@ -415,8 +415,8 @@ func (m *Module) Install(h *builtins.Host) error {
 // state is one runtime's: the intrinsics captured at install (before a ruleset could shadow them)
 // and the count of this execution's calls.
 type state struct {
-	m                  *Module
-	h                  *builtins.Host
-	errorCtr, dateCtor goja.Value
-	calls              builtins.ExecMemo[*int]
+	m        *Module
+	h        *builtins.Host
+	dateCtor goja.Value
+	calls    builtins.ExecMemo[*int]
 }

@@ -351,18 +351,17 @@ func (m *Module) Reference() []builtins.Entry { return builtins.ReferenceOf("SQL
 func (m *Module) Install(h *builtins.Host) error {
 	vm := h.VM
 	parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
-	st := &state{m: m, h: h, parse: parse, errorCtr: vm.Get("Error")}
+	st := &state{m: m, h: h, parse: parse}
 	_, err := builtins.InstallNamespace(h, "SQL", m.fns(st), nil)
 	return err
 }
 
 // state is one runtime's: the intrinsics captured at install and this execution's call count.
 type state struct {
-	m        *Module
-	h        *builtins.Host
-	parse    goja.Callable
-	errorCtr goja.Value
-	calls    builtins.ExecMemo[*int]
+	m     *Module
+	h     *builtins.Host
+	parse goja.Callable
+	calls builtins.ExecMemo[*int]
 }
 
 func (st *state) impl(method string) func(h *builtins.Host) func(goja.FunctionCall) goja.Value {
@@ -943,19 +942,10 @@ func scrub(msg string, secrets []string) string {
 
 // fail throws the call's Error, with details {kind, connection, code}.
 func (st *state) fail(fn, name string, ce *callError) {
-	vm := st.h.VM
-	obj, err := vm.New(st.errorCtr, vm.ToValue(fmt.Sprintf("%s: %s: %s", fn, name, ce.msg)))
-	if err != nil {
-		panic(vm.NewGoError(err))
-	}
-	d := vm.NewObject()
-	_ = d.Set("kind", ce.kind)
-	_ = d.Set("connection", name)
+	var code any
 	if ce.code != "" {
-		_ = d.Set("code", ce.code)
-	} else {
-		_ = d.Set("code", goja.Null())
+		code = ce.code
 	}
-	_ = obj.Set("details", d)
-	panic(obj)
+	st.h.ErrorWithDetails(fmt.Sprintf("%s: %s: %s", fn, name, ce.msg),
+		builtins.Detail{Key: "kind", Value: ce.kind}, builtins.Detail{Key: "connection", Value: name}, builtins.Detail{Key: "code", Value: code})
 }
