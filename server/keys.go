@@ -95,6 +95,7 @@ type keyring struct {
 
 	mu       sync.RWMutex
 	byHash   map[[32]byte]*store.APIKey
+	idIndex  map[string]*store.APIKey // for the studio's sessions, which remember the id
 	all      []*store.APIKey
 	lastUsed map[string]time.Time // not yet written back
 }
@@ -111,16 +112,18 @@ func (kr *keyring) reload() error {
 		return err
 	}
 	byHash := make(map[[32]byte]*store.APIKey, len(keys))
+	byID := make(map[string]*store.APIKey, len(keys))
 	all := make([]*store.APIKey, len(keys))
 	for i := range keys {
 		k := &keys[i]
 		all[i] = k
+		byID[k.ID] = k
 		if len(k.Hash) == sha256.Size {
 			byHash[[32]byte(k.Hash)] = k
 		}
 	}
 	kr.mu.Lock()
-	kr.byHash, kr.all = byHash, all
+	kr.byHash, kr.idIndex, kr.all = byHash, byID, all
 	kr.mu.Unlock()
 	return nil
 }
@@ -175,12 +178,7 @@ func (kr *keyring) check(presented string, now time.Time) (*store.APIKey, string
 // so a key revoked or expired after sign-in ends its sessions.
 func (kr *keyring) byID(id string, now time.Time) (*store.APIKey, string) {
 	kr.mu.RLock()
-	var k *store.APIKey
-	for _, cand := range kr.all {
-		if cand.ID == id {
-			k = cand
-		}
-	}
+	k := kr.idIndex[id]
 	kr.mu.RUnlock()
 	switch {
 	case k == nil:
