@@ -101,6 +101,34 @@ func TestStudioTryExplainTestcasesEdit(t *testing.T) {
 	e.axeCheck("explain")
 	e.shot("explain")
 
+	// Alerts over time: executions tagged by quarter and by application (a metrics record holds the
+	// last execution of its tags, and the chart sums those under each quarter), recorded through
+	// the API with the session as any client would, then the chart.
+	eval[bool](e, "record tagged executions", `(async () => {
+		const {csrf} = await (await fetch('/studio/session')).json();
+		const trip = (dob, days) => ({StartDate: '2026-03-02', EndDate: '2026-03-' + String(2 + days).padStart(2, '0'), DateOfBirth: dob, CustomerArea: 'north'});
+		const runs = [['q1', trip('2012-01-01', 7)], ['q1', trip('1990-01-01', 7)], ['q2', trip('2011-01-01', 3)], ['q2', trip('2013-01-01', 5)], ['q3', trip('1980-01-01', 7)]];
+		for (const [i, [q, input]] of runs.entries()) {
+			const r = await fetch('/api/rulesets/travel-insurance/execute', {method: 'POST', headers: {'Content-Type': 'application/json', 'X-Kubus-CSRF': csrf},
+				body: JSON.stringify({input, options: {tags: ['2026', q, 'application-' + i], metrics: true, now: '2026-02-01T09:00:00Z'}})});
+			if (!r.ok) throw new Error('execute: ' + r.status + ' ' + await r.text());
+		}
+		return true;
+	})()`)
+	e.run("the alerts", chromedp.Navigate(e.url+"/studio/#/alerts"), chromedp.WaitVisible(chromedp.CSS(tid("alerts-ruleset"))))
+	e.selectOption(tid("alerts-ruleset"), "travel-insurance")
+	e.fill(tid("alerts-tags"), "2026")
+	e.selectOption(tid("alerts-period"), "Quarters")
+	e.click("alerts-show")
+	e.waitText(tid("alerts-table"), "TooYoung")
+	if table := e.text(tid("alerts-table")); !strings.Contains(table, "q1\t0\t0\t0\t1\t0\t1\nq2\t0\t0\t0\t2\t0\t2\nq3\t0\t0\t0\t0\t0\t0") {
+		e.fail("the alerts table does not count TooYoung once in q1 and twice in q2: "+table, os.ErrInvalid)
+	}
+	e.axeCheck("alerts chart")
+	eval[bool](e, "scroll to the chart", `(document.querySelector('[data-testid="alerts-chart"]').scrollIntoView({block: 'center'}), true)`)
+	e.shot("alerts")
+	e.run("back to the ruleset", chromedp.Navigate(e.url+"/studio/#/r/travel-insurance/try"), chromedp.WaitVisible(chromedp.CSS(tid("try-form"))))
+
 	// Save the input as a testcase; it lands in tests/ and passes.
 	e.click("tab-try")
 	e.selectOption(tid("try-example"), "young traveller")
