@@ -233,7 +233,9 @@ func (s *Server) wrap(rt *route) http.Handler {
 func (s *Server) authorize(c *call) bool {
 	var k *store.APIKey
 	var why string
-	if presented := presentedKey(c.r); presented != "" || !hasCookie(c.r, studioCookie) {
+	presented := presentedKey(c.r)
+	viaCookie := presented == "" && hasCookie(c.r, studioCookie)
+	if !viaCookie {
 		k, why = s.keys.check(presented, s.cfg.Now())
 	} else {
 		// The studio: a session cookie instead of a key header, and a CSRF token on every change.
@@ -252,7 +254,7 @@ func (s *Server) authorize(c *call) bool {
 			refusedRevoked: "the API key was revoked",
 			refusedExpired: "the API key has expired",
 		}[why]
-		if hasCookie(c.r, studioCookie) && presentedKey(c.r) == "" {
+		if viaCookie {
 			detail = "the studio session has ended; sign in again at /studio/"
 		}
 		c.problem(newProblem("unauthorized", "%s", detail))

@@ -304,7 +304,6 @@ func (s *Server) studioSignIn(c *call) {
 	delete(st.tokens, h) // one use, even a late one
 	st.mu.Unlock()
 	if !ok || secret == "" || s.cfg.Now().After(tok.expires) {
-		studioHeaders(c.w)
 		c.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		c.w.WriteHeader(http.StatusUnauthorized)
 		_, _ = c.w.Write([]byte("This sign-in link was used already or has expired. Restart kubus studio for a new one, or sign in with an API key at /studio/.\n"))
@@ -326,7 +325,7 @@ var (
 	studioETags    sync.Map
 )
 
-// studioHeaders are the headers of every studio answer.
+// studioHeaders are the headers of every studio answer (wrap sets them on every /studio path).
 func studioHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", studioCSP)
@@ -343,7 +342,6 @@ func (s *Server) studioPage(c *call) {
 	if name == "" || !strings.Contains(path.Base(name), ".") {
 		name = "index.html"
 	}
-	studioHeaders(c.w)
 	if !fs.ValidPath(name) || strings.HasPrefix(path.Base(name), ".") || strings.HasSuffix(name, ".md") {
 		c.problem(newProblem("not-found", "no studio file %s", name))
 		return
