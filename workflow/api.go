@@ -44,19 +44,23 @@ func (s *Service) Start(ctx context.Context, rs *engine.Ruleset, input map[strin
 		c.event("", EventStarted, nil)
 		return c, nil
 	}
-	// The start step runs in the transaction that creates the instance.
-	inst, err := s.transact(ctx, fresh, func(c *change) error { return c.arriveStart(c.newToken(""), true) })
 	var failed *stepFailed
-	if errors.As(err, &failed) {
-		// The start step failed: the instance exists all the same, failed at its start (or
-		// waiting for a retry), so that it can be retried and its history read.
-		if _, err := s.transact(ctx, fresh, func(c *change) error { return c.arriveStart(c.newToken(""), false) }); err != nil {
-			return nil, err
+	inst, err := s.exclusive(ctx, id.String(), func() (*Instance, error) {
+		// The start step runs in the transaction that creates the instance.
+		inst, err := s.transact(ctx, fresh, func(c *change) error { return c.arriveStart(c.newToken(""), true) })
+		if errors.As(err, &failed) {
+			// The start step failed: the instance exists all the same, failed at its start (or
+			// waiting for a retry), so that it can be retried and its history read. The
+			// scheduler, which may see the ready token once it is committed, waits for the lock.
+			if _, err := s.transact(ctx, fresh, func(c *change) error { return c.arriveStart(c.newToken(""), false) }); err != nil {
+				return nil, err
+			}
+			return s.fail(ctx, id.String(), failed, nil)
 		}
-		return s.fail(ctx, id.String(), failed, nil)
-	}
-	if err != nil {
-		return nil, err
+		return inst, err
+	})
+	if err != nil || failed != nil {
+		return inst, err
 	}
 	return s.driveFrom(ctx, inst)
 }
@@ -85,23 +89,23 @@ func (s *Service) Answer(ctx context.Context, id, step string, answer map[string
 // resume runs a waiting wait or upload step with its payload.
 func (s *Service) resume(ctx context.Context, id, step, stepType string, payload map[string]any) (*Instance, error) {
 	var failed *stepFailed
-	inst, err := s.update(ctx, id, func(c *change) error {
-		tok, err := c.waitingAt(step, stepType)
-		if err != nil {
-			return err
+	inst, err := s.exclusive(ctx, id, func() (*Instance, error) {
+		inst, err := s.update(ctx, id, func(c *change) error {
+			tok, err := c.waitingAt(step, stepType)
+			if err != nil {
+				return err
+			}
+			tok.Payload = payload
+			c.callerInput = true
+			return c.run(tok)
+		})
+		if errors.As(err, &failed) {
+			return s.fail(ctx, id, failed, payload)
 		}
-		tok.Payload = payload
-		c.callerInput = true
-		return c.run(tok)
+		return inst, err
 	})
-	if errors.As(err, &failed) {
-		if _, err := s.fail(ctx, id, failed, payload); err != nil {
-			return nil, err
-		}
-		return s.Get(id)
-	}
-	if err != nil {
-		return nil, err
+	if err != nil || failed != nil {
+		return inst, err
 	}
 	return s.drive(ctx, inst.ID)
 }
@@ -318,6 +322,11 @@ func (s *Service) fire(ctx context.Context, timerID string) (*Instance, error) {
 		s.dropOrphan(timerID)
 		return nil, nil
 	}
+	return s.exclusive(ctx, instID, func() (*Instance, error) { return s.fireLocked(ctx, timerID, instID, tokID, kind) })
+}
+
+// fireLocked is fire, holding the instance's lock.
+func (s *Service) fireLocked(ctx context.Context, timerID, instID, tokID, kind string) (*Instance, error) {
 	var failed *stepFailed
 	inst, err := s.update(ctx, instID, func(c *change) error {
 		tok := c.inst.token(tokID)
@@ -460,36 +469,34 @@ func (s *Service) Upload(ctx context.Context, id, step string, f File) (*Instanc
 		name = "upload"
 	}
 	var failed *stepFailed
-	var payload map[string]any
-	inst, err = s.update(ctx, id, func(c *change) error {
-		tok, err := c.waitingAt(step, rulesets.StepUpload)
-		if err != nil {
-			return err
+	inst, err = s.exclusive(ctx, id, func() (*Instance, error) {
+		inst, err := s.update(ctx, id, func(c *change) error {
+			tok, err := c.waitingAt(step, rulesets.StepUpload)
+			if err != nil {
+				return err
+			}
+			doc, err := documents.Save(c.tx, name, ct, content, limit, c.now)
+			if err != nil {
+				return err
+			}
+			tok.Payload = doc.Plain()
+			c.callerInput = true
+			return c.run(tok)
+		})
+		if errors.As(err, &failed) {
+			return s.saveThenFail(ctx, id, failed, name, ct, content, limit)
 		}
-		doc, err := documents.Save(c.tx, name, ct, content, limit, c.now)
-		if err != nil {
-			return err
-		}
-		payload = doc.Plain()
-		tok.Payload = payload
-		c.callerInput = true
-		return c.run(tok)
+		return inst, err
 	})
-	if errors.As(err, &failed) {
-		if err := s.saveThenFail(ctx, id, failed, name, ct, content, limit); err != nil {
-			return nil, err
-		}
-		return s.Get(id)
-	}
-	if err != nil {
-		return nil, err
+	if err != nil || failed != nil {
+		return inst, err
 	}
 	return s.drive(ctx, inst.ID)
 }
 
 // saveThenFail keeps the uploaded document when the step that received it failed, so that a retry
 // resumes with it.
-func (s *Service) saveThenFail(ctx context.Context, id string, failed *stepFailed, name, ct string, content []byte, limit int64) error {
+func (s *Service) saveThenFail(ctx context.Context, id string, failed *stepFailed, name, ct string, content []byte, limit int64) (*Instance, error) {
 	tx := s.store.Begin()
 	doc, err := documents.Save(tx, name, ct, content, limit, s.opts.Now())
 	if err == nil {
@@ -497,10 +504,9 @@ func (s *Service) saveThenFail(ctx context.Context, id string, failed *stepFaile
 	}
 	tx.Discard()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = s.fail(ctx, id, failed, doc.Plain())
-	return err
+	return s.fail(ctx, id, failed, doc.Plain())
 }
 
 // UploadLimit is the most an upload step takes: its maxBytes, else the service's default, never

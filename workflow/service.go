@@ -47,6 +47,8 @@ type Service struct {
 	wake  chan struct{}
 	// pinned are the compiled versions whose JSON form is in the store already (pin).
 	pinned sync.Map // *engine.Ruleset → true
+	// running keeps two goroutines from running one instance's steps at once (exclusive).
+	running instanceLocks
 }
 
 // New makes a Service. The engine has the workflow rulesets loaded; the store keeps instances.

@@ -149,6 +149,8 @@ func TestStudioTryExplainTestcasesEdit(t *testing.T) {
 	if !strings.Contains(string(saved), "saved from the studio") {
 		e.fail("the saved testcase is in no file of tests/", os.ErrNotExist)
 	}
+	// The studio says so once the server has reloaded the folder.
+	e.waitText(".save-box .notice-ok", "Saved the testcase")
 	e.click("tab-testcases")
 	e.click("testcase-run-all")
 	e.waitStatus(tid("testcase-result-saved from the studio"), "passed")

@@ -46,7 +46,12 @@ export async function studioRuleset(name, opts) {
 export const summary = (name) => cached(`summary:${name}`, () => api('GET', rulesetPath(name)));
 export const source = (name) => cached(`source:${name}`, () => api('GET', rulesetPath(name, 'source')));
 export const openapi = (name) => cached(`openapi:${name}`, () => api('GET', rulesetPath(name, 'openapi.json')));
-export const testcases = (name) => cached(`testcases:${name}`, () => api('GET', rulesetPath(name, 'testcases')));
+// testcases is the ruleset's testcases; fresh asks the server again (the Testcases tab does, as
+// the files may have changed since the list was cached).
+export function testcases(name, {fresh = false} = {}) {
+  if (fresh) cache.delete(`testcases:${name}`);
+  return cached(`testcases:${name}`, () => api('GET', rulesetPath(name, 'testcases')));
+}
 export const completions = (name) => cached(`completions:${name}`, () => api('GET', rulesetPath(name, 'completions')));
 
 // The execute request's input schema in the ruleset's OpenAPI document (with the document, for

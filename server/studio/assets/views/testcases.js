@@ -10,7 +10,7 @@ export async function render(panel, ctx) {
   let list;
   let editable = false;
   try {
-    const t = await testcases(name);
+    const t = await testcases(name, {fresh: true});
     list = t.testcases || [];
     editable = !!t.editable;
   } catch (e) {
@@ -21,8 +21,9 @@ export async function render(panel, ctx) {
   const summaryBox = h('div', {class: 'tc-summary', role: 'status', 'aria-live': 'polite'});
   const runAll = h('button', {type: 'button', class: 'btn btn-primary', 'data-testid': 'testcase-run-all'}, 'Run all');
   const listBox = h('div', {class: 'tc-list'});
+  const heading = h('h2', null, `Testcases (${list.length})`);
   panel.appendChild(h('div', {class: 'toolbar'},
-    h('h2', null, `Testcases (${list.length})`),
+    heading,
     h('div', {class: 'btn-row'}, runAll)));
   panel.appendChild(summaryBox);
   panel.appendChild(listBox);
@@ -114,6 +115,14 @@ export async function render(panel, ctx) {
     try {
       const res = await ctx.api('POST', rulesetPath(name, 'testcases', 'run'), one ? {name: one} : {});
       for (const r of res.results || []) results.set(r.name, r);
+      // A run that knows testcases the list does not (a file changed meanwhile) lists them again.
+      if ((res.results || []).some((r) => !list.some((c) => c.name === r.name))) {
+        try {
+          const t = await testcases(name, {fresh: true});
+          list = t.testcases || [];
+          heading.textContent = `Testcases (${list.length})`;
+        } catch { /* keep the old list */ }
+      }
       draw();
       showSummary(res, one);
     } catch (e) {
