@@ -50,6 +50,19 @@ func TestStudioCommand(t *testing.T) {
 	}
 
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// A page whose name was rebound to 127.0.0.1 addresses the studio by that name: refused, and
+	// the link stays unused.
+	rebound, _ := http.NewRequest("GET", link, nil)
+	rebound.Host = "rebound.example"
+	if r, err := client.Do(rebound); err != nil {
+		t.Fatal(err)
+	} else {
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusMisdirectedRequest || !strings.Contains(string(body), "urn:kubus:problem:misdirected") {
+			t.Fatalf("the sign-in link for Host rebound.example answered %d %s", r.StatusCode, body)
+		}
+	}
 	resp, err := client.Get(link)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +82,19 @@ func TestStudioCommand(t *testing.T) {
 	r2.Body.Close()
 	if r2.StatusCode != 200 || !strings.Contains(string(body), `"travel-insurance"`) || !strings.Contains(string(body), `"failed"`) {
 		t.Fatalf("GET /api/studio/rulesets with the session: %d %s", r2.StatusCode, body)
+	}
+	for host, want := range map[string]int{"localhost": 200, "[::1]:80": 200, "evil.example:80": 421, "127.0.0.1.nip.io": 421} {
+		req, _ := http.NewRequest("GET", base+"/api/studio/rulesets", nil)
+		req.Host = host
+		req.AddCookie(resp.Cookies()[0])
+		r, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != want {
+			t.Errorf("GET /api/studio/rulesets for Host %s: %d, want %d", host, r.StatusCode, want)
+		}
 	}
 	again, err := client.Get(link)
 	if err != nil {

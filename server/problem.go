@@ -39,6 +39,7 @@ var problemKinds = map[string]struct {
 	"csrf":                  {http.StatusForbidden, "The studio session's CSRF token is missing or wrong"},
 	"not-found":             {http.StatusNotFound, "Not found"},
 	"method-not-allowed":    {http.StatusMethodNotAllowed, "Method not allowed"},
+	"misdirected":           {http.StatusMisdirectedRequest, "The request is addressed to a host this server does not answer for"},
 	"conflict":              {http.StatusConflict, "Conflict"},
 	"precondition-failed":   {http.StatusPreconditionFailed, "The If-Match condition does not hold"},
 	"body-too-large":        {http.StatusRequestEntityTooLarge, "The request body is too large"},

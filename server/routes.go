@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -194,6 +195,11 @@ func (s *Server) wrap(rt *route) http.Handler {
 		}
 		sw := &statusWriter{ResponseWriter: w}
 		c := &call{w: sw, r: r, s: s, route: rt}
+		if s.cfg.LocalStudio && !loopbackHost(r.Host) {
+			c.problem(newProblem("misdirected", "kubus studio answers requests for localhost, 127.0.0.1 or [::1] only, not %q", shorten(r.Host, 100)))
+			s.finish(c, reqID, start, sw)
+			return
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -314,4 +320,18 @@ func safePanic(p any) string {
 		msg = msg[:500] + "…"
 	}
 	return msg
+}
+
+// loopbackHost is whether a request's Host names this machine: localhost (or a name under
+// .localhost) or a loopback address, with or without a port.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.TrimPrefix(strings.TrimSuffix(host, "]"), "[")), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

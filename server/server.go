@@ -48,7 +48,9 @@ type Config struct {
 	// its problems (status failed), and Watch loads it once it is fixed (for the studio).
 	KeepFailing bool
 	// LocalStudio: `kubus studio` signs its user in through LocalSignIn, so a store without keys is
-	// expected, not worth a warning.
+	// expected, not worth a warning; and it answers only requests addressed to a loopback name
+	// (localhost, 127.0.0.1, [::1]), so that a web page whose name is rebound to 127.0.0.1 cannot
+	// reach it (421 misdirected).
 	LocalStudio bool
 }
 

@@ -36,7 +36,10 @@ const (
 	studioCookie = "kubus_studio"
 	csrfHeader   = "X-Kubus-CSRF"
 	sessionIdle  = 12 * time.Hour
-	maxSessions  = 10_000
+	// sessionLife bounds a stored key's session however busy it is: a stolen cookie works a day
+	// at most. `kubus studio`'s own key lives as long as its process, and so do its sessions.
+	sessionLife = 24 * time.Hour
+	maxSessions = 10_000
 	// maxSessionsPerKey bounds the sessions of one key (browsers, tabs signing in again).
 	maxSessionsPerKey = 64
 	signInTokenLife   = time.Hour
@@ -49,6 +52,12 @@ type studioSession struct {
 	local *store.APIKey // or a key that lives only in this process (`kubus studio`)
 	csrf  string        // sent back in X-Kubus-CSRF
 	seen  time.Time     // the last request; idle sessions end
+	born  time.Time     // the sign-in; a stored key's session ends sessionLife after it
+}
+
+// over is whether the session has ended by now: idle too long, or (a stored key's) too old.
+func (sess *studioSession) over(now time.Time) bool {
+	return now.Sub(sess.seen) > sessionIdle || (sess.local == nil && now.Sub(sess.born) > sessionLife)
 }
 
 // studioSessions holds the sessions and the one-time sign-in tokens, by the SHA-256 of their
@@ -109,7 +118,7 @@ func (s *Server) sessionKey(r *http.Request) (*store.APIKey, *studioSession, str
 	st := s.studioState()
 	st.mu.Lock()
 	sess := st.sessions[h]
-	if sess != nil && now.Sub(sess.seen) > sessionIdle {
+	if sess != nil && sess.over(now) {
 		delete(st.sessions, h)
 		sess = nil
 	}
@@ -157,7 +166,7 @@ func (st *studioSessions) dropIdlest(match func(*studioSession) bool) {
 // newSession signs a browser in with key k (stored, or local when local is set).
 func (s *Server) newSession(w http.ResponseWriter, r *http.Request, k *store.APIKey, local bool) *studioSession {
 	secret := randomSecret()
-	sess := &studioSession{csrf: randomSecret(), seen: s.cfg.Now()}
+	sess := &studioSession{csrf: randomSecret(), seen: s.cfg.Now(), born: s.cfg.Now()}
 	if local {
 		sess.local = k
 	} else {
@@ -192,7 +201,7 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request, k *store.API
 		// Full: first the idle ones, then the idlest session rather than refuse (only valid keys
 		// get this far).
 		for h, other := range st.sessions {
-			if now.Sub(other.seen) > sessionIdle {
+			if other.over(now) {
 				delete(st.sessions, h)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,5 +131,63 @@ func TestStudioReadRefusesAFileSwappedForASymlink(t *testing.T) {
 	}
 	if data, err := readBounded(root, "kubus.yaml", studioMaxFile, checked); err == nil {
 		t.Fatalf("another file than the one checked was read: %q", data)
+	}
+}
+
+// A session ends after sessionIdle without a request, and a stored key's session sessionLife
+// after its sign-in however busy it is; `kubus studio`'s own key's session lasts while it is used.
+func TestStudioSessionsEnd(t *testing.T) {
+	var mu sync.Mutex
+	now := testNow.Add(2 * time.Hour)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	ss := newStudioServer(t, false, nil, func(c *Config) { c.Now = clock })
+	signIn := func() string {
+		t.Helper()
+		status, h, _ := ss.do("POST", "/studio/session", "", map[string]string{"key": ss.keys["admin"]})
+		if status != 200 {
+			t.Fatal(status)
+		}
+		return studioCookie + "=" + strings.SplitN(strings.TrimPrefix(h.Get("Set-Cookie"), studioCookie+"="), ";", 2)[0]
+	}
+	local := func() string {
+		t.Helper()
+		link, err := ss.srv.LocalSignIn("t", []string{"admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := *ss.http.Client()
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := client.Get(ss.http.URL + link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return studioCookie + "=" + resp.Cookies()[0].Value
+	}
+	works := func(cookie string) bool {
+		status, _, _ := ss.do("GET", "/studio/session", "", nil, "Cookie", cookie)
+		return status == 200
+	}
+
+	idle := signIn()
+	advance(sessionIdle + time.Minute)
+	if works(idle) {
+		t.Error("a session idle for longer than sessionIdle still works")
+	}
+
+	busy, mine := signIn(), local()
+	for elapsed := time.Duration(0); elapsed < sessionLife; elapsed += time.Hour {
+		if !works(busy) || !works(mine) {
+			t.Fatalf("a session in use ended after %s", elapsed)
+		}
+		advance(time.Hour)
+	}
+	advance(time.Minute)
+	if works(busy) {
+		t.Error("a stored key's session still works after sessionLife")
+	}
+	if !works(mine) {
+		t.Error("kubus studio's session ended while in use")
 	}
 }

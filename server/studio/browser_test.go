@@ -196,7 +196,17 @@ func (e *studioEnv) run(what string, actions ...chromedp.Action[chromedp.Void]) 
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	for try := 1; ; try++ {
+		err := chromedp.Do(ctx, actions...)
+		if err == nil {
+			return
+		}
+		// The app re-rendered between finding a node and acting on it (a view drawn again when
+		// its data arrives): find it again. Nothing was done to the node that is gone.
+		if try < 5 && ctx.Err() == nil && strings.Contains(err.Error(), "Could not find node with given id") {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
 		e.fail(what, err)
 	}
 }
