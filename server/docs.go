@@ -62,6 +62,11 @@ func (s *Server) rulesetOpenAPI(c *call) {
 		c.problem(newProblem("not-found", "ruleset %s is a library: it has no execute route to describe", rs.Name()))
 		return
 	}
+	if rs.Model().Workflow == nil && !c.may("admin") && !c.may("execute:"+rs.Name()) {
+		// workflows:NAME reads the document of a workflow only.
+		c.problem(newProblem("forbidden", "ruleset %s is not a workflow: its document needs execute:%s", rs.Name(), rs.Name()))
+		return
+	}
 	writeDoc(c, openapi.Ruleset(rs.Model(), baseURL(c.r)))
 }
 

@@ -15,7 +15,42 @@ func newWorkflowServer(t *testing.T) *testServer {
 	return newTestServer(t, []string{"testdata/intake", "../examples/travel-insurance"}, map[string][]string{
 		"intake": {"workflows:intake"},
 		"other":  {"workflows:someone-else", "execute:*"},
+		"wf-ti":  {"workflows:travel-insurance"},
 	}, nil)
+}
+
+// A workflow's key reads its OpenAPI document, with the schema of each task's answer; the
+// workflows scope of a ruleset that is not a workflow reads nothing.
+func TestWorkflowOpenAPIDocument(t *testing.T) {
+	ts := newWorkflowServer(t)
+	status, _, body := ts.do("GET", "/api/rulesets/intake/openapi.json", "intake", nil)
+	if status != 200 {
+		t.Fatalf("the workflow's key: %d %s", status, body)
+	}
+	var doc struct {
+		Paths      map[string]map[string]map[string]any `json:"paths"`
+		Components struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if op := doc.Paths["/api/workflows/instances/{id}/tasks/Review"]["post"]; op == nil || op["x-kubus-step"] != "Review" {
+		t.Errorf("no task operation for Review: %v", doc.Paths)
+	}
+	if answer := doc.Components.Schemas["intake.workflow.task.Review"]; fmt.Sprint(answer["required"]) != "[Approved]" || answer["additionalProperties"] != false {
+		t.Errorf("the answer schema of Review: %v", answer)
+	}
+	if status, _, body := ts.do("GET", "/api/rulesets/travel-insurance/openapi.json", "wf-ti", nil); status != 403 {
+		t.Errorf("workflows:travel-insurance reads a document that is not a workflow's: %d %s", status, body)
+	}
+	if status, _, _ := ts.do("GET", "/api/rulesets/travel-insurance/openapi.json", "other", nil); status != 200 {
+		t.Errorf("execute:* reads travel-insurance's document: %d", status)
+	}
+	if status, _, _ := ts.do("GET", "/api/rulesets/intake/openapi.json", "other", nil); status != 200 {
+		t.Errorf("execute:* reads intake's document: %d", status)
+	}
 }
 
 func instanceOf(t *testing.T, body []byte) map[string]any {

@@ -64,6 +64,9 @@ func Ruleset(rs *rulesets.Ruleset, serverURL string) map[string]any {
 	ids := opIDs{}
 	addOperation(doc, "post", executePath, b.execute(ids.take("execute"+pascal(rs.Name)), tag, []any{nameParam}, nil))
 	addOperation(doc, "post", executeVersionPath, b.execute(ids.take("execute"+pascal(rs.Name)+"Version"), tag, []any{nameParam, versionParam}, nil))
+	if rs.Workflow != nil {
+		b.addWorkflow(tag, nameParam, ids)
+	}
 	doc["tags"] = []any{b.tag(tag)}
 	return doc
 }
@@ -87,15 +90,7 @@ func (b *builder) addComponents() {
 // inputSchema is the ruleset's inputs as an object, by their JSON names (`from`). Undeclared
 // properties are allowed: the engine ignores them.
 func (b *builder) inputSchema() map[string]any {
-	props := map[string]any{}
-	var required []string
-	for _, in := range b.rs.Inputs {
-		props[in.JSONName()] = b.valueSchema(&in.Type, input, in.Required, in.Label, in.Description, in.Default, in.HasDefault)
-		if in.Required {
-			required = append(required, in.JSONName())
-		}
-	}
-	return object("The inputs of "+b.rs.Name+" "+b.rs.Version+". A missing or null input that is not required takes its default (or null); undeclared properties are ignored.", props, required...)
+	return b.fieldsSchema(b.rs.Inputs, "The inputs of "+b.rs.Name+" "+b.rs.Version+". A missing or null input that is not required takes its default (or null); undeclared properties are ignored.")
 }
 
 // outputSchema is the output object: the echoed inputs (under their names, not their JSON names)

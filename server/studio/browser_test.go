@@ -74,6 +74,7 @@ type studioEnv struct {
 	url     string
 	dir     string // the copied examples, watched
 	key     string // an API key with every scope, for the sign-in form
+	manager string // an API key with workflows:leave-request only
 	ctx     context.Context
 	axe     string
 	mu      sync.Mutex
@@ -130,6 +131,14 @@ func newStudio(t *testing.T, examples ...string) *studioEnv {
 		t.Fatal(err)
 	}
 	e.key = secret
+	mk, msecret, err := server.NewKey("manager", []string{"workflows:leave-request"}, time.Time{}, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutKey(mk); err != nil {
+		t.Fatal(err)
+	}
+	e.manager = msecret
 	cfg := server.Config{Engine: engine.New(), Store: st, Dirs: []string{e.dir}, KeepFailing: true,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	if e.srv, err = server.New(cfg); err != nil {

@@ -232,3 +232,29 @@ func TestStudioWorkflowTask(t *testing.T) {
 	e.axeCheck("workflow instance, completed")
 	e.noConsoleErrors()
 }
+
+// TestStudioWorkflowTaskWithAWorkflowKey: a manager whose key has only workflows:leave-request
+// starts an instance and answers its task through forms built from the workflow's OpenAPI
+// document (the ruleset's definition needs admin).
+func TestStudioWorkflowTaskWithAWorkflowKey(t *testing.T) {
+	e := newStudio(t, "testdata/leave-request")
+	e.run("open the studio", chromedp.Navigate(e.url+"/studio/"), chromedp.WaitVisible(chromedp.CSS(tid("signin-key"))))
+	e.fill(tid("signin-key"), e.manager)
+	e.click("signin-submit")
+	e.waitText(tid("key-name"), "manager")
+	e.run("the workflow", chromedp.Navigate(e.url+"/studio/#/workflows/leave-request"), chromedp.WaitVisible(chromedp.CSS(tid("wf-start-form"))))
+	e.fill(tid("wf-start-form")+` input[id$="-Employee"]`, "Bo")
+	e.fill(tid("wf-start-form")+` input[id$="-Days"]`, "2")
+	e.click("wf-start-submit")
+	e.run("the task form", chromedp.WaitVisible(chromedp.CSS(tid("wf-task-form"))))
+	e.waitText(tid("wf-status"), "waiting")
+	if form := e.text(tid("wf-task-form")); !strings.Contains(form, "Approve the leave") {
+		e.fail("the task form has no field labelled from the answer declaration: "+form, os.ErrNotExist)
+	}
+	e.waitText(".wf-task", "The manager approves or refuses")
+	e.axeCheck("workflow task, a workflow key")
+	e.selectOption(tid("wf-task-form")+` select[id$="-Approved"]`, "false")
+	e.click("wf-task-submit")
+	e.waitText(tid("wf-status"), "completed")
+	e.noConsoleErrors()
+}

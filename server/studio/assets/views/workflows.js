@@ -5,7 +5,9 @@
 //   GET  /api/studio/rulesets → {rulesets: [{name, description, latest, workflow, ...}]} (else GET /api/rulesets)
 //   GET  /api/rulesets/{name} → summary; with admin also `definition` (the JSON form), whose
 //        workflow.steps[STEP] gives a wait step's `answer` declaration and an upload step's accept/maxBytes
-//   GET  /api/rulesets/{name}/openapi.json → components.schemas["{name}.Input"]: the start form
+//   GET  /api/rulesets/{name}/openapi.json (execute:NAME, workflows:NAME or admin) →
+//        components.schemas["{name}.Input"]: the start form; the operation of each task and upload
+//        (x-kubus-step) has the answer's schema, x-kubus-step-description, x-kubus-accept, x-kubus-max-bytes
 //   POST /api/workflows/{name}/instances {"input": {...}} → 201 the instance | 400 {errors: [{path, message}]}
 //   GET  /api/workflows/{name}/instances?status=&limit=&cursor= → {items: [instance], next: id|null}, oldest first
 //   GET  /api/workflows/{name}/diagram.svg[?instance=ID] → image/svg+xml
@@ -282,6 +284,30 @@ async function buildStartForm(box, name, navigate) {
 // schemaFromFields makes a JSON Schema from the summary's [{name, type, required}] (or a
 // declaration {Name: {type, required, label, values, of, description}}, with the ruleset's
 // entities for entity types).
+// stepsFromOpenAPI reads what the task and upload forms need from a workflow ruleset's OpenAPI
+// document: each step operation's answer schema (a $ref into the document), description, accepted
+// types and size cap.
+function stepsFromOpenAPI(doc) {
+  const out = {};
+  for (const item of Object.values((doc && doc.paths) || {})) {
+    const op = item && item.post;
+    const step = op && op['x-kubus-step'];
+    if (typeof step !== 'string') continue;
+    const s = {description: op['x-kubus-step-description'] || ''};
+    const body = op.requestBody && op.requestBody.content && op.requestBody.content['application/json'];
+    const ref = body && body.schema && body.schema.$ref;
+    if (typeof ref === 'string' && ref.startsWith('#/components/schemas/')) {
+      const req = doc.components.schemas[ref.slice('#/components/schemas/'.length)];
+      const answer = req && req.properties && req.properties.answer;
+      if (answer) s.answerSchema = answer;
+    }
+    if (Array.isArray(op['x-kubus-accept']) && op['x-kubus-accept'].length) s.accept = op['x-kubus-accept'];
+    if (typeof op['x-kubus-max-bytes'] === 'number') s.maxBytes = op['x-kubus-max-bytes'];
+    out[step] = s;
+  }
+  return out;
+}
+
 function schemaFromFields(fields, entities = {}, depth = 0) {
   const props = {};
   const required = [];
@@ -350,9 +376,11 @@ async function renderInstance(container, name, id, navigate) {
   const body = h('div', {});
   root.append(live, body);
 
-  // The workflow's JSON form (admin keys): the declarations of tasks and uploads.
+  // The workflow's JSON form (admin keys): the declarations of tasks and uploads, in declared
+  // order. Without admin, the OpenAPI document's operations of the steps (a workflows:NAME key).
   let steps = null;
   let entities = {};
+  let apiDoc = null;
   try {
     const sum = await api('GET', `/api/rulesets/${enc(name)}`);
     const def = sum && sum.definition;
@@ -360,7 +388,13 @@ async function renderInstance(container, name, id, navigate) {
       steps = def.workflow.steps || null;
       entities = def.entities || {};
     }
-  } catch { /* no declarations: a JSON answer field */ }
+  } catch { /* no summary */ }
+  if (!steps) {
+    try {
+      apiDoc = await api('GET', `/api/rulesets/${enc(name)}/openapi.json`);
+      steps = stepsFromOpenAPI(apiDoc);
+    } catch { /* no declarations: a JSON answer field */ }
+  }
 
   let timer = null;
   let lastRev = null;
@@ -523,9 +557,11 @@ async function renderInstance(container, name, id, navigate) {
     const decl = step && step.answer;
     if (decl && typeof decl === 'object') {
       fields = formFromSchema(schemaFromFields(decl, entities), {idPrefix: `wf-ans-${w.step}`});
+    } else if (step && step.answerSchema) {
+      fields = formFromSchema(step.answerSchema, {idPrefix: `wf-ans-${w.step}`, root: apiDoc});
     } else {
       fields = jsonField(`wf-ans-${w.step}-json`, 'Answer (JSON object)', '{}');
-      panel.append(h('p', {class: 'muted'}, 'This key cannot read the task\'s declaration (it needs admin): type the answer as JSON.'));
+      panel.append(h('p', {class: 'muted'}, 'This key cannot read the task\'s declaration: type the answer as JSON.'));
     }
     const err = h('div', {class: 'dv-form-error', role: 'alert'});
     const submit = h('button', {type: 'submit', class: 'btn btn-primary', 'data-testid': 'wf-task-submit'}, 'Answer');
