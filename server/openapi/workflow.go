@@ -82,11 +82,11 @@ func (b *builder) addWorkflow(tag string, nameParam map[string]any, ids opIDs) {
 			}
 			op = map[string]any{
 				"x-kubus-accept": strings2any(s.Accept),
-				"summary":     "Upload the file of step " + s.Name,
-				"description": desc(joinSentences(s.Description, text+". 409 when the instance does not wait at "+s.Name+".")),
-				"operationId": ids.take("upload" + pascal(b.rs.Name) + pascal(s.Name)),
-				"requestBody": map[string]any{"required": true, "content": map[string]any{"multipart/form-data": media}},
-				"responses":   responses(path, []int{200, 400, 401, 403, 404, 409, 413, 415}, instance),
+				"summary":        "Upload the file of step " + s.Name,
+				"description":    desc(joinSentences(s.Description, text+". 409 when the instance does not wait at "+s.Name+".")),
+				"operationId":    ids.take("upload" + pascal(b.rs.Name) + pascal(s.Name)),
+				"requestBody":    map[string]any{"required": true, "content": map[string]any{"multipart/form-data": media}},
+				"responses":      responses(path, []int{200, 400, 401, 403, 404, 409, 413, 415}, instance),
 			}
 		default:
 			continue
