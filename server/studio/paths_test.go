@@ -230,6 +230,17 @@ func TestStudioWorkflowTask(t *testing.T) {
 	e.waitText(tid("wf-status"), "completed")
 	e.waitText(tid("wf-history"), "Review")
 	e.axeCheck("workflow instance, completed")
+
+	// The API tab: the start route with snippets, the task route with its answer's fields.
+	e.run("the API tab", chromedp.Navigate(e.url+"/studio/#/r/leave-request/api"), chromedp.WaitVisible(chromedp.CSS(tid("api-snippet-curl"))))
+	e.waitText("main", "Answer (answer)")
+	if page := e.text("main"); !strings.Contains(page, "/api/workflows/instances/{id}/tasks/Review") || !strings.Contains(page, "Approve the leave") ||
+		!strings.Contains(page, "workflows:leave-request") {
+		e.fail("the API tab does not describe the task route: "+page, os.ErrNotExist)
+	}
+	e.axeCheck("workflow API docs")
+	eval[bool](e, "scroll to the task route", `(document.querySelector('.op:nth-of-type(2)') || document.body).scrollIntoView({block: 'start'}), true`)
+	e.shot("workflow-api")
 	e.noConsoleErrors()
 }
 

@@ -195,7 +195,10 @@ export async function render(panel, ctx) {
   if (examples.length === 0) examples.push({name: 'an empty input', input: {}});
 
   const shown = new Set();
-  for (const [path, methods] of Object.entries(paths)) {
+  // A workflow's own routes first: start, then its tasks and uploads; then the execute routes.
+  const rank = (path) => (path.includes('{name}/instances') ? 0 : path.startsWith('/api/workflows/') ? 1 : 2);
+  const ordered = Object.entries(paths).sort(([a], [b]) => rank(a) - rank(b));
+  for (const [path, methods] of ordered) {
     for (const [method, op] of Object.entries(methods)) {
       if (!op || typeof op !== 'object' || !op.responses) continue;
       const body = op.requestBody && op.requestBody.content && op.requestBody.content['application/json'];
@@ -227,11 +230,29 @@ function operation(doc, path, method, op, examples, name, {compact = false} = {}
   }
   if (compact) {
     sec.appendChild(h('p', null, 'The same input, options and output as the route above.'));
-    if (method === 'post') sec.appendChild(h('details', null, h('summary', null, 'Request snippets'), snippetBox(url, examples, realPath, name)));
+    if (method === 'post') sec.appendChild(h('details', null, h('summary', null, 'Request snippets'), snippetBox(url, examples, realPath, op['x-kubus-scope'] || `execute:${name}`)));
     return sec;
   }
+  const scope = op['x-kubus-scope'] || `execute:${name}`;
   const body = op.requestBody && op.requestBody.content && op.requestBody.content['application/json'];
   const req = body && deref(doc, body.schema);
+  // A workflow's task and upload routes: what they take, without snippets (an instance id and a
+  // step's answer come from a running instance).
+  const step = op['x-kubus-step'];
+  if (step) {
+    if (req && req.properties && req.properties.answer) {
+      sec.appendChild(h('h4', null, 'Answer (', h('code', null, 'answer'), ')'));
+      sec.appendChild(fieldTable(fieldsOf(doc, req.properties.answer), 'Answer fields'));
+      sec.appendChild(h('p', {class: 'small'}, 'Send ', h('code', null, '{"answer": {…}}'), ' while the instance waits at ',
+        h('code', null, step), '; a key with ', h('code', null, scope), ' may.'));
+    } else {
+      const accept = op['x-kubus-accept'] || [];
+      sec.appendChild(h('p', {class: 'small'}, 'Send the file as ', h('code', null, 'multipart/form-data'), ' in the part ', h('code', null, 'file'),
+        accept.length ? [', of type ', h('code', null, accept.join(', '))] : '', ', while the instance waits at ', h('code', null, step), '.'));
+    }
+    sec.appendChild(h('p', {class: 'small'}, 'It answers the instance.'));
+    return sec;
+  }
   if (req && req.properties) {
     const input = req.properties.input;
     sec.appendChild(h('h4', null, 'Input (', h('code', null, 'input'), ')'));
@@ -243,7 +264,7 @@ function operation(doc, path, method, op, examples, name, {compact = false} = {}
   }
   const ok = op.responses && op.responses['200'];
   const okSchema = ok && ok.content && ok.content['application/json'] && deref(doc, ok.content['application/json'].schema);
-  if (okSchema && okSchema.properties) {
+  if (okSchema && okSchema.properties && okSchema.properties.output) {
     const out = okSchema.properties.output;
     sec.appendChild(h('h4', null, 'Output (', h('code', null, 'output'), ')'));
     sec.appendChild(fieldTable(fieldsOf(doc, out), 'Output fields', {showRequired: false}));
@@ -255,11 +276,11 @@ function operation(doc, path, method, op, examples, name, {compact = false} = {}
     sec.appendChild(h('h4', null, 'Answers'));
     sec.appendChild(h('ul', {class: 'plain-list codes'}, codes.map(([code, r]) => h('li', null, h('code', null, code), ' ', (r && r.description) || ''))));
   }
-  if (method === 'post') sec.appendChild(snippetBox(url, examples, realPath, name));
+  if (method === 'post') sec.appendChild(snippetBox(url, examples, realPath, scope));
   return sec;
 }
 
-function snippetBox(url, examples, realPath, name) {
+function snippetBox(url, examples, realPath, scope) {
   const box = h('div', {class: 'snippets'});
   const selId = newId('exsel');
   const sel = h('select', {id: selId}, examples.map((e, i) => h('option', {value: String(i)}, e.name)));
@@ -279,7 +300,7 @@ function snippetBox(url, examples, realPath, name) {
   sel.addEventListener('change', draw);
   box.appendChild(h('h4', null, 'Try it from a terminal or a program'));
   box.appendChild(h('p', {class: 'small'}, 'Set ', h('code', null, 'KUBUS_KEY'), ' to an API key with the scope ',
-    h('code', null, `execute:${name}`), ' (or ', h('code', null, 'execute:*'), ') first, e.g. ', h('code', null, 'export KUBUS_KEY=kbs_…'), '.'));
+    h('code', null, scope), ' (or ', h('code', null, scope.replace(/:.*/, ':*')), ') first, e.g. ', h('code', null, 'export KUBUS_KEY=kbs_…'), '.'));
   box.appendChild(h('div', {class: 'field inline-field'}, h('label', {for: selId}, 'Example input'), sel));
   box.appendChild(codes);
   draw();
