@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/kubusdev/kubus/builtins/audit"
 	"github.com/kubusdev/kubus/store"
@@ -36,21 +35,15 @@ transaction as the change, and never rewritten.`,
 				if err != nil {
 					return err
 				}
-				out := cmd.OutOrStdout()
-				if asJSON {
-					list := make([]map[string]any, len(events))
-					for i, e := range events {
-						list[i] = e.Props
-					}
-					writeJSON(out, list)
-					return nil
+				list := make([]map[string]any, len(events))
+				for i, e := range events {
+					list[i] = e.Props
 				}
-				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-				for _, e := range events {
-					p := e.Props
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s → %s\n", p["at"], p["actor"], p["subject"], p["subjectId"], p["action"], orDash(p["from"]), orDash(p["to"]))
+				if err := printList(cmd.OutOrStdout(), asJSON, list, func(p map[string]any) string {
+					return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s → %s", p["at"], p["actor"], p["subject"], p["subjectId"], p["action"], orDash(p["from"]), orDash(p["to"]))
+				}); err != nil || asJSON {
+					return err
 				}
-				tw.Flush()
 				if len(events) == 0 {
 					fmt.Fprintln(cmd.ErrOrStderr(), "no audit events")
 				}

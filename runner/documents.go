@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -31,16 +30,9 @@ func newDocumentsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				out := cmd.OutOrStdout()
-				if asJSON {
-					writeJSON(out, docs)
-					return nil
-				}
-				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-				for _, d := range docs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", d.ID, d.Name, d.ContentType, d.Size, d.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
-				}
-				return tw.Flush()
+				return printList(cmd.OutOrStdout(), asJSON, docs, func(d *documents.Document) string {
+					return fmt.Sprintf("%s\t%s\t%s\t%d\t%s", d.ID, d.Name, d.ContentType, d.Size, d.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"))
+				})
 			})
 		},
 	}

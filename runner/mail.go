@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -33,16 +32,9 @@ func newMailCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				out := cmd.OutOrStdout()
-				if asJSON {
-					writeJSON(out, msgs)
-					return nil
-				}
-				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-				for _, m := range msgs {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", m.ID, m.State, m.Attempts, strings.Join(m.To, ","), m.Subject, m.LastError)
-				}
-				return tw.Flush()
+				return printList(cmd.OutOrStdout(), asJSON, msgs, func(m mail.Message) string {
+					return fmt.Sprintf("%s\t%s\t%d\t%s\t%s\t%s", m.ID, m.State, m.Attempts, strings.Join(m.To, ","), m.Subject, m.LastError)
+				})
 			})
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"text/tabwriter"
 	"time"
 
 	"github.com/kubusdev/kubus/builtins"
@@ -154,4 +155,17 @@ func writeJSON(w io.Writer, v any) {
 	if err := enc.Encode(v); err != nil {
 		fmt.Fprintf(w, `{"error": {"message": %q}}`+"\n", err.Error())
 	}
+}
+
+// printList prints what a list command found: JSON with --json, else one tab-aligned row per item.
+func printList[T any](out io.Writer, asJSON bool, items []T, row func(T) string) error {
+	if asJSON {
+		writeJSON(out, items)
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for _, it := range items {
+		fmt.Fprintln(tw, row(it))
+	}
+	return tw.Flush()
 }

@@ -81,7 +81,7 @@ func (b *builder) addWorkflow(tag string, nameParam map[string]any, ids opIDs) {
 				media["encoding"] = map[string]any{"file": map[string]any{"contentType": strings.Join(s.Accept, ", ")}}
 			}
 			op = map[string]any{
-				"x-kubus-accept": strings2any(s.Accept),
+				"x-kubus-accept": stringsAny(s.Accept),
 				"summary":        "Upload the file of step " + s.Name,
 				"description":    desc(joinSentences(s.Description, text+". 409 when the instance does not wait at "+s.Name+".")),
 				"operationId":    ids.take("upload" + pascal(b.rs.Name) + pascal(s.Name)),
@@ -157,12 +157,4 @@ func (b *builder) instanceSchema() map[string]any {
 		"createdAt": date,
 		"updatedAt": date,
 	}, "id", "workflow", "version", "status", "input", "state", "waiting", "createdAt", "updatedAt"))
-}
-
-func strings2any(list []string) []any {
-	out := make([]any, len(list))
-	for i, s := range list {
-		out[i] = s
-	}
-	return out
 }

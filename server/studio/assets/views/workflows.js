@@ -22,7 +22,7 @@
 
 import {api, session} from '../api.js';
 import {h, clear, toast, announce, confirmDialog, formFromSchema, readForm, showFieldErrors, valueView, scalarText} from '../ui.js';
-import {problemText, ensureStyles} from './common.js';
+import {problemText, ensureStyles, deref} from './common.js';
 
 const enc = encodeURIComponent;
 const STATUSES = ['running', 'waiting', 'completed', 'failed', 'canceled'];
@@ -295,12 +295,8 @@ function stepsFromOpenAPI(doc) {
     if (typeof step !== 'string') continue;
     const s = {description: op['x-kubus-step-description'] || ''};
     const body = op.requestBody && op.requestBody.content && op.requestBody.content['application/json'];
-    const ref = body && body.schema && body.schema.$ref;
-    if (typeof ref === 'string' && ref.startsWith('#/components/schemas/')) {
-      const req = doc.components.schemas[ref.slice('#/components/schemas/'.length)];
-      const answer = req && req.properties && req.properties.answer;
-      if (answer) s.answerSchema = answer;
-    }
+    const req = body && deref(doc, body.schema);
+    if (req && req.properties && req.properties.answer) s.answerSchema = req.properties.answer;
     if (Array.isArray(op['x-kubus-accept']) && op['x-kubus-accept'].length) s.accept = op['x-kubus-accept'];
     if (typeof op['x-kubus-max-bytes'] === 'number') s.maxBytes = op['x-kubus-max-bytes'];
     out[step] = s;
